@@ -1,0 +1,35 @@
+// Errors raised by the pure core. Each carries the SQLSTATE the PostgreSQL glue reports,
+// so a bad plan or a bad quantity reaches the SQL caller as a precise, catchable error.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include "core/pure.h"
+
+namespace billing {
+
+namespace sqlstate {
+inline constexpr const char* kInvalidParameterValue = "22023";
+inline constexpr const char* kNullValueNotAllowed = "22004";
+inline constexpr const char* kInvalidTextRepresentation = "22P02";
+inline constexpr const char* kNumericValueOutOfRange = "22003";
+inline constexpr const char* kInvalidJsonText = "22032";
+inline constexpr const char* kInternalError = "XX000";
+}  // namespace sqlstate
+
+class BillingError : public std::runtime_error {
+ public:
+  BillingError(const char* sqlstate, const std::string& message, std::string detail = {})
+      : std::runtime_error(message), sqlstate_(sqlstate), detail_(std::move(detail)) {}
+
+  // Five characters, e.g. "22023".
+  const char* sqlstate() const noexcept { return sqlstate_; }
+  const std::string& detail() const noexcept { return detail_; }
+
+ private:
+  const char* sqlstate_;
+  std::string detail_;
+};
+
+}  // namespace billing
