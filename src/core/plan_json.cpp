@@ -46,13 +46,17 @@ class PlanConfigReader : public nlohmann::json_sax<nlohmann::json> {
     return true;
   }
   bool parse_error(std::size_t position, const std::string&,
-                   const nlohmann::detail::exception&) override {
+                   const nlohmann::detail::exception& error) override {
+    if (error.id == kNumberOverflow)
+      throw BillingError(sqlstate::kNumericValueOutOfRange,
+                         "a number in the pricing plan is out of range");
     throw BillingError(sqlstate::kInvalidJsonText,
                        "malformed pricing plan JSON near byte " + std::to_string(position));
   }
 
  private:
   enum class Kind { kNull, kNumber, kString, kOther };
+  static constexpr int kNumberOverflow = 406;  // nlohmann's out_of_range.406
 
   static BillingError nested() {
     return BillingError(sqlstate::kInvalidParameterValue,

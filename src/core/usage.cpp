@@ -17,9 +17,12 @@ void check_facts(const PeriodFacts& period, const UsageFacts& usage) {
   if (period.days_elapsed < 1 || period.days_remaining < 0)
     throw BillingError(sqlstate::kInvalidParameterValue,
                        "the as_of date lies outside the billing period");
-  if (usage.calls_total < 0 || usage.calls_completed < 0 || usage.calls_completed > usage.calls_total ||
-      usage.total_seconds < 0 || usage.appointments < 0)
+  if (usage.calls_total < 0 || usage.calls_completed < 0 || usage.total_seconds < 0 ||
+      usage.appointments < 0)
     throw BillingError(sqlstate::kInvalidParameterValue, "usage totals must not be negative");
+  if (usage.calls_completed > usage.calls_total)
+    throw BillingError(sqlstate::kInvalidParameterValue,
+                       "completed calls cannot outnumber all calls");
 }
 
 std::string quantity(const Rational& value) { return format_trimmed(value, kQuantityScale); }

@@ -1,0 +1,34 @@
+# company_billing: the PostgreSQL extension, built with PGXS.
+#   make && make install         build and install into the pg_config found on PATH
+#   make installcheck            pg_regress suite against a running server (see scripts/test.sh)
+EXTENSION = company_billing
+MODULE_big = company_billing
+DATA = $(wildcard extension/company_billing--*.sql)
+
+CORE_OBJS = $(patsubst %.cpp,%.o,$(wildcard src/core/*.cpp))
+GLUE_OBJS = $(patsubst %.cpp,%.o,$(wildcard src/pg/*.cpp))
+OBJS = $(CORE_OBJS) $(GLUE_OBJS)
+
+REGRESS = $(basename $(notdir $(wildcard sql/*.sql)))
+REGRESS_OPTS = --inputdir=. --load-extension=btree_gist
+
+PG_CPPFLAGS = -I$(srcdir)/src
+# -Wno-register: PostgreSQL 15's atomics headers use `register`, which C++17 dropped.
+PG_CXXFLAGS = -std=c++17 -fvisibility=hidden -Wno-maybe-uninitialized -Wno-register
+SHLIB_LINK = -lstdc++
+
+# Debian's PostgreSQL is built --with-llvm, so PGXS would also compile every file to LLVM
+# bitcode for JIT inlining. That needs clang++ and brings nothing here: our functions are
+# called through fmgr, never inlined into JIT-compiled expressions. Switched off on purpose.
+override with_llvm = no
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# src/core/ is compiled WITHOUT the server's include directories, so an
+# `#include "postgres.h"` there is a compile error: the core stays pure C++.
+src/core/%.o: src/core/%.cpp
+	$(CXX) $(filter-out -I%,$(CPPFLAGS)) -I$(srcdir)/src $(CXXFLAGS) -c -o $@ $<
+
+$(OBJS): $(wildcard src/core/*.h src/pg/*.h)

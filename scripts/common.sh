@@ -1,0 +1,71 @@
+# Shared by scripts/demo.sh and scripts/test.sh: packages, build, and a throwaway cluster.
+# Source it; it defines functions only.
+
+# Debian packages the build and the tests need.
+BILLING_PACKAGES=(make g++ cmake postgresql-15 postgresql-contrib postgresql-server-dev-15
+                  libboost-dev nlohmann-json3-dev libgtest-dev)
+
+log() { printf '\n==> %s\n' "$*"; }
+
+# Installs whatever of BILLING_PACKAGES is missing (as root, with apt-get update first).
+ensure_packages() {
+  local missing=()
+  for package in "${BILLING_PACKAGES[@]}" "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' ||
+      missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing Debian packages: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+pg_bindir() { echo "$(pg_config --bindir)"; }
+
+build_and_install() {
+  log "building and installing the extension"
+  make -s -j2 >/dev/null
+  if [ "$(id -u)" -eq 0 ]; then make -s install >/dev/null; else sudo make -s install >/dev/null; fi
+}
+
+# PostgreSQL refuses to run as root: the cluster then belongs to the postgres user.
+as_cluster_owner() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# start_cluster NAME [extra postgres -c settings...]
+# Starts a throwaway cluster under build/NAME in the checkout (or under /tmp when the checkout
+# is not reachable by the postgres user), listening on a unix socket only. Sets PGHOST, PGPORT,
+# PGUSER, PGDATABASE and CLUSTER_DIR, and stops the cluster when the calling shell exits.
+start_cluster() {
+  local name=$1
+  shift
+  CLUSTER_DIR="$PWD/build/$name"
+  mkdir -p "$PWD/build"
+  if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$PWD/build"; then
+    CLUSTER_DIR=$(mktemp -d "/tmp/company_billing.$name.XXXXXX")
+  fi
+  rm -rf "$CLUSTER_DIR"
+  mkdir -p "$CLUSTER_DIR"
+  [ "$(id -u)" -eq 0 ] && chown postgres: "$CLUSTER_DIR"
+  local bindir
+  bindir=$(pg_bindir)
+  as_cluster_owner "$bindir/initdb" -D "$CLUSTER_DIR/data" -U postgres --auth=trust \
+    --encoding=UTF8 --locale=C.UTF-8 >"$CLUSTER_DIR/initdb.log" 2>&1 ||
+    { cat "$CLUSTER_DIR/initdb.log"; return 1; }
+  local settings=(-c listen_addresses='' -c unix_socket_directories="$CLUSTER_DIR"
+                  -c port=54329 -c fsync=off -c max_connections=40 "$@")
+  as_cluster_owner "$bindir/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" -w \
+    -o "${settings[*]}" start >/dev/null ||
+    { cat "$CLUSTER_DIR/server.log"; return 1; }
+  export PGHOST="$CLUSTER_DIR" PGPORT=54329 PGUSER=postgres PGDATABASE=postgres
+  trap stop_cluster EXIT
+}
+
+stop_cluster() {
+  [ -n "${CLUSTER_DIR:-}" ] && [ -d "$CLUSTER_DIR/data" ] &&
+    as_cluster_owner "$(pg_bindir)/pg_ctl" -D "$CLUSTER_DIR/data" -m immediate stop >/dev/null 2>&1
+  return 0
+}

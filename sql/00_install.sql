@@ -1,0 +1,34 @@
+-- Installing the extension: its objects, and the tables pg_dump must keep.
+CREATE EXTENSION company_billing;
+SELECT extversion FROM pg_extension WHERE extname = 'company_billing';
+
+-- Every table and sequence of the extension is registered for pg_dump.
+SELECT c.relname
+  FROM pg_extension e, unnest(e.extconfig) AS cfg(oid)
+  JOIN pg_class c ON c.oid = cfg.oid
+ WHERE e.extname = 'company_billing'
+ ORDER BY 1;
+
+-- Every function pins its search_path (C functions have no search path to hijack).
+SELECT p.proname, pg_get_function_identity_arguments(p.oid) AS args
+  FROM pg_proc p
+ WHERE p.pronamespace = 'billing'::regnamespace
+   AND p.prolang <> (SELECT oid FROM pg_language WHERE lanname = 'c')
+   AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) cfg WHERE cfg = 'search_path=pg_catalog, pg_temp')
+ ORDER BY 1;
+
+-- No function is SECURITY DEFINER.
+SELECT count(*) AS security_definer_functions
+  FROM pg_proc WHERE pronamespace = 'billing'::regnamespace AND prosecdef;
+
+-- A helper for the other test files: the SQLSTATE and message of a statement's error.
+CREATE SCHEMA regress;
+CREATE FUNCTION regress.error_of(statement text) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE statement;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END
+$$;

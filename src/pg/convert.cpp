@@ -1,0 +1,64 @@
+#include "pg/convert.h"
+
+#include "core/errors.h"
+#include "pg/guard.h"
+
+namespace billing::pg {
+
+std::string text_arg(FunctionCallInfo fcinfo, int argno) {
+  // (No local may be named `text`: it would shadow PostgreSQL's type in the macros.)
+  char* value = call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(argno)); });
+  return std::string(value);
+}
+
+std::string jsonb_arg(FunctionCallInfo fcinfo, int argno) {
+  char* value = call([&] {
+    Jsonb* jsonb = PG_GETARG_JSONB_P(argno);
+    return JsonbToCString(nullptr, &jsonb->root, VARSIZE(jsonb));
+  });
+  return std::string(value);
+}
+
+Rational numeric_arg(FunctionCallInfo fcinfo, int argno, std::string_view name) {
+  char* value = call([&] {
+    return DatumGetCString(DirectFunctionCall1(numeric_out, PG_GETARG_DATUM(argno)));
+  });
+  const std::string_view digits(value);
+  if (digits == "NaN" || digits == "Infinity" || digits == "-Infinity")
+    throw BillingError(sqlstate::kInvalidParameterValue,
+                       std::string(name) + " must be a finite number");
+  return parse_decimal(digits, name);
+}
+
+std::string date_arg_iso(FunctionCallInfo fcinfo, int argno, std::string_view name) {
+  const DateADT date = PG_GETARG_DATEADT(argno);
+  if (DATE_NOT_FINITE(date))
+    throw BillingError("22008", std::string(name) + " must be a finite date");
+  int year = 0, month = 0, day = 0;
+  j2date(date + POSTGRES_EPOCH_JDATE, &year, &month, &day);  // plain arithmetic, cannot raise
+  char iso[32];
+  if (year > 0)
+    snprintf(iso, sizeof iso, "%04d-%02d-%02d", year, month, day);
+  else
+    snprintf(iso, sizeof iso, "%04d-%02d-%02d BC", 1 - year, month, day);
+  return iso;
+}
+
+Datum text_datum(std::string_view value) {
+  return call([&] {
+    return PointerGetDatum(cstring_to_text_with_len(value.data(), static_cast<int>(value.size())));
+  });
+}
+
+Datum jsonb_datum(const std::string& json_text) {
+  return call([&] { return DirectFunctionCall1(jsonb_in, CStringGetDatum(json_text.c_str())); });
+}
+
+Datum numeric_datum(const std::string& decimal_text) {
+  return call([&] {
+    return DirectFunctionCall3(numeric_in, CStringGetDatum(decimal_text.c_str()),
+                               ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+  });
+}
+
+}  // namespace billing::pg

@@ -1,0 +1,22 @@
+// Conversions between SQL values and the core's C++ values. Each goes through call(), so a
+// PostgreSQL error (out of memory, a corrupt datum) arrives as a C++ exception.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/decimal.h"
+#include "pg/pg_includes.h"
+
+namespace billing::pg {
+
+std::string text_arg(FunctionCallInfo fcinfo, int argno);
+std::string jsonb_arg(FunctionCallInfo fcinfo, int argno);     // the jsonb's text
+Rational numeric_arg(FunctionCallInfo fcinfo, int argno, std::string_view name);
+std::string date_arg_iso(FunctionCallInfo fcinfo, int argno, std::string_view name);
+
+Datum text_datum(std::string_view value);
+Datum jsonb_datum(const std::string& json_text);
+Datum numeric_datum(const std::string& decimal_text);
+
+}  // namespace billing::pg
