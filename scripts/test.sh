@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Runs every test suite: the core's GoogleTest unit tests, the purity check of src/core/,
+# and the pg_regress suite against a throwaway cluster. Installs its own Debian packages.
+# Ends with the line "N passed, N failed"; exits non-zero when anything failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/common.sh
+
+passed=0
+failed=0
+count() {  # count PASSED FAILED SUITE
+  passed=$((passed + $1))
+  failed=$((failed + $2))
+  printf '    %s: %d passed, %d failed\n' "$3" "$1" "$2"
+}
+
+ensure_packages
+
+log "unit tests of src/core (GoogleTest)"
+cmake -S . -B build/cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build/cmake -j2 >/dev/null
+set +e
+build/cmake/core_tests --gtest_brief=1 >build/core_tests.log 2>&1
+set -e
+grep -E '^\[  FAILED  \] [A-Za-z]' build/core_tests.log || true
+gtest_passed=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' build/core_tests.log)
+gtest_failed=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' build/core_tests.log)
+if [ -z "$gtest_passed" ] && [ -z "$gtest_failed" ]; then
+  cat build/core_tests.log
+  gtest_failed=1
+fi
+count "${gtest_passed:-0}" "${gtest_failed:-0}" "GoogleTest"
+
+log "src/core/ stays pure C++ (no PostgreSQL headers)"
+# 1. No core file names a server header.
+if grep -rnE '#include[[:space:]]*[<"](postgres|fmgr|funcapi|miscadmin|utils/|access/|catalog/|executor/|nodes/)' src/core; then
+  count 0 1 "purity: includes"
+else
+  count 1 0 "purity: includes"
+fi
+# 2. A core header refuses to compile after postgres.h outside the glue (core/pure.h).
+if printf '#include "postgres.h"\n#include "core/plan.h"\n' |
+   g++ -std=c++17 -Isrc -I"$(pg_config --includedir-server)" -fsyntax-only -x c++ - 2>&1 |
+   grep -q 'src/core/ must not depend on postgres.h'; then
+  count 1 0 "purity: guard"
+else
+  count 0 1 "purity: guard"
+fi
+
+build_and_install
+
+log "pg_regress suite (sql/, expected/)"
+start_cluster regress
+set +e
+make -s installcheck >build/installcheck.log 2>&1
+set -e
+grep -E '^(test|ok|not ok) ' build/installcheck.log || true
+regress_passed=$(grep -cE '^(test .*\.\.\. ok|ok [0-9]+ )' build/installcheck.log || true)
+regress_failed=$(grep -cE '^(test .*\.\.\. FAILED|not ok [0-9]+ )' build/installcheck.log || true)
+if [ "$regress_failed" -gt 0 ] && [ -f regression.diffs ]; then
+  head -n 200 regression.diffs
+fi
+if [ "$regress_passed" -eq 0 ] && [ "$regress_failed" -eq 0 ]; then
+  cat build/installcheck.log
+  regress_failed=1
+fi
+count "$regress_passed" "$regress_failed" "pg_regress"
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
