@@ -240,6 +240,14 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$ SELECT billing.price(config::jsonb, minutes, appointments) $$;
 
+-- Prices a sum of call seconds: minutes are seconds / 60 exactly, never a rounded quotient.
+CREATE FUNCTION billing.price_seconds(config jsonb, seconds numeric, appointments numeric)
+RETURNS billing.charge
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'billing_price_seconds';
+COMMENT ON FUNCTION billing.price_seconds(jsonb, numeric, numeric) IS
+    'Like price(), with the usage given in call seconds (minutes = seconds / 60, exact)';
+
 -- The JSON form of a plan row: its model and its non-NULL parameters.
 CREATE FUNCTION billing.plan_config(plan billing.pricing_plans) RETURNS jsonb
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -467,24 +475,13 @@ RETURNS jsonb
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'billing_usage_document';
 
--- The gathering half: company, period, plan and the period's totals up to as_of.
-CREATE FUNCTION billing._usage(company bigint, as_of timestamptz, with_projection boolean)
-RETURNS jsonb
-LANGUAGE plpgsql STABLE
+-- Shared steps of every company-scoped read.
+
+-- Rejects a NULL or infinite as_of.
+CREATE FUNCTION billing._check_as_of(as_of timestamptz) RETURNS void
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    target_company bigint;
-    company_row  billing.companies;
-    today        date;
-    period       record;
-    plan         billing.pricing_plans;
-    period_from  timestamptz;
-    period_until timestamptz;
-    calls_total     bigint;
-    calls_completed bigint;
-    total_seconds   bigint;
-    appointment_count bigint;
 BEGIN
     IF as_of IS NULL THEN
         RAISE EXCEPTION 'as_of must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -492,46 +489,104 @@ BEGIN
     IF NOT pg_catalog.isfinite(as_of) THEN
         RAISE EXCEPTION 'as_of must be a finite timestamp' USING ERRCODE = 'datetime_field_overflow';
     END IF;
-    target_company := billing.resolve_company(company);
+END
+$$;
+
+-- The company row a read is about (the argument, or the transaction's company).
+CREATE FUNCTION billing._company(company bigint) RETURNS billing.companies
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    target_company bigint := billing.resolve_company(company);
+    company_row billing.companies;
+BEGIN
     SELECT * INTO company_row FROM billing.companies c WHERE c.id = target_company;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'company % is not accessible', target_company USING ERRCODE = 'insufficient_privilege';
+        RAISE EXCEPTION 'company % is not accessible', target_company
+            USING ERRCODE = 'insufficient_privilege';
     END IF;
+    RETURN company_row;
+END
+$$;
 
+-- The plan of a period: the latest plan that took effect by `last_day` and was still valid
+-- on or after `first_day`. NULL when there is none.
+CREATE FUNCTION billing.plan_for_period(company bigint, first_day date, last_day date)
+RETURNS billing.pricing_plans
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT p FROM billing.pricing_plans p
+     WHERE p.company_id = plan_for_period.company AND p.valid_from <= plan_for_period.last_day
+       AND (p.valid_until IS NULL OR p.valid_until >= plan_for_period.first_day)
+     ORDER BY p.valid_from DESC LIMIT 1
+$$;
+COMMENT ON FUNCTION billing.plan_for_period(bigint, date, date) IS
+    'The pricing plan that applies to a period (the latest one in force by its last day)';
+
+-- The raw totals of a company's local date range, counting what happened up to as_of.
+CREATE FUNCTION billing.period_totals(company bigint, start_date date, end_date date,
+                                      as_of timestamptz DEFAULT 'infinity',
+                                      OUT calls bigint, OUT completed_calls bigint,
+                                      OUT seconds bigint, OUT appointments bigint)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH bounds AS (
+        -- Company-local midnight of the first day and of the day after the last one.
+        SELECT (period_totals.start_date::timestamp AT TIME ZONE c.timezone) AS period_from,
+               ((period_totals.end_date + 1)::timestamp AT TIME ZONE c.timezone) AS period_until
+          FROM billing.companies c WHERE c.id = period_totals.company
+    ), call_totals AS (
+        SELECT pg_catalog.count(*) AS calls,
+               pg_catalog.count(*) FILTER (WHERE k.status = 'completed') AS completed_calls,
+               COALESCE(pg_catalog.sum(k.duration_sec), 0)::bigint AS seconds
+          FROM bounds b JOIN billing.calls k
+            ON k.company_id = period_totals.company AND k.started_at >= b.period_from
+           AND k.started_at < b.period_until AND k.started_at <= period_totals.as_of
+    ), appointment_totals AS (
+        SELECT pg_catalog.count(*) AS appointments
+          FROM bounds b JOIN billing.appointments a
+            ON a.company_id = period_totals.company AND a.booked_at >= b.period_from
+           AND a.booked_at < b.period_until AND a.booked_at <= period_totals.as_of
+           AND a.status <> 'cancelled'
+    )
+    SELECT ct.calls, ct.completed_calls, ct.seconds, apt.appointments
+      FROM call_totals ct, appointment_totals apt
+$$;
+COMMENT ON FUNCTION billing.period_totals(bigint, date, date, timestamptz) IS
+    'Calls, completed calls, seconds and booked appointments of a company-local date range';
+
+-- The gathering half: company, period, plan and the period's totals up to as_of.
+CREATE FUNCTION billing._usage(company bigint, as_of timestamptz, with_projection boolean)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    company_row billing.companies;
+    today       date;
+    period      record;
+    plan        billing.pricing_plans;
+    totals      record;
+BEGIN
+    PERFORM billing._check_as_of(as_of);
+    company_row := billing._company(company);
     today := (as_of AT TIME ZONE company_row.timezone)::date;
-    SELECT * INTO period FROM billing.period_for(target_company, today);
-    -- The plan of the period: the latest one that took effect by today and was still valid
-    -- at some point of the period.
-    SELECT * INTO plan FROM billing.pricing_plans p
-     WHERE p.company_id = company_row.id AND p.valid_from <= today
-       AND (p.valid_until IS NULL OR p.valid_until >= period.start_date)
-     ORDER BY p.valid_from DESC LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'company % has no pricing plan valid on %', target_company,
+    SELECT * INTO period FROM billing.period_for(company_row.id, today);
+    plan := billing.plan_for_period(company_row.id, period.start_date, today);
+    IF plan.id IS NULL THEN
+        RAISE EXCEPTION 'company % has no pricing plan valid on %', company_row.id,
                         pg_catalog.to_char(today, 'YYYY-MM-DD')
             USING ERRCODE = 'no_data_found',
                   HINT = 'Insert a row into billing.pricing_plans whose validity covers this date.';
     END IF;
-
-    -- Company-local midnight of the first day and of the day after the last one.
-    period_from := period.start_date::timestamp AT TIME ZONE company_row.timezone;
-    period_until := (period.end_date + 1)::timestamp AT TIME ZONE company_row.timezone;
-
-    SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE c.status = 'completed'),
-           COALESCE(pg_catalog.sum(c.duration_sec), 0)
-      INTO calls_total, calls_completed, total_seconds
-      FROM billing.calls c
-     WHERE c.company_id = company_row.id AND c.started_at >= period_from
-       AND c.started_at < period_until AND c.started_at <= as_of;
-    SELECT pg_catalog.count(*) INTO appointment_count
-      FROM billing.appointments a
-     WHERE a.company_id = company_row.id AND a.booked_at >= period_from
-       AND a.booked_at < period_until AND a.booked_at <= as_of AND a.status <> 'cancelled';
-
+    SELECT * INTO totals FROM billing.period_totals(company_row.id, period.start_date, period.end_date, as_of);
     RETURN billing._usage_document(
         billing.plan_config(plan) || pg_catalog.jsonb_build_object('currency', company_row.currency),
         period.start_date, period.end_date, today,
-        calls_total, calls_completed, total_seconds, appointment_count, with_projection);
+        totals.calls, totals.completed_calls, totals.seconds, totals.appointments, with_projection);
 END
 $$;
 
@@ -552,6 +607,795 @@ SET search_path = pg_catalog, pg_temp
 AS $$ SELECT billing._usage(company, as_of, true) $$;
 COMMENT ON FUNCTION billing.usage_projection(bigint, timestamptz) IS
     'The current period card and its linear projection to the end of the period';
+
+------------------------------------------------------------------------------------------
+-- Periods, invoices and their lines
+------------------------------------------------------------------------------------------
+
+CREATE INDEX billing_periods_company_start_idx ON billing.billing_periods (company_id, start_date);
+
+CREATE TABLE billing.invoices (
+    id                bigserial PRIMARY KEY,
+    company_id        bigint NOT NULL REFERENCES billing.companies (id),
+    billing_period_id bigint NOT NULL REFERENCES billing.billing_periods (id),
+    number            text NOT NULL,
+    issued_at         timestamptz NOT NULL,
+    due_date          date NOT NULL,
+    currency          text NOT NULL,
+    total             numeric NOT NULL,
+    status            text NOT NULL DEFAULT 'pending',
+    status_changed_at timestamptz,
+    pdf_url           text,
+    CONSTRAINT invoices_billing_period_id_key UNIQUE (billing_period_id),
+    CONSTRAINT invoices_number_key UNIQUE (number),
+    CONSTRAINT invoices_status_check CHECK (status IN ('pending', 'paid', 'failed', 'void')),
+    CONSTRAINT invoices_pdf_url_check
+        CHECK (pdf_url ~ '^https?://[^[:space:]]+$' AND pg_catalog.length(pdf_url) <= 2048)
+);
+CREATE INDEX invoices_company_issued_at_idx ON billing.invoices (company_id, issued_at);
+COMMENT ON TABLE billing.invoices IS
+    'Invoices written by close_period(); immutable except for status and pdf_url';
+
+CREATE TABLE billing.invoice_lines (
+    id                  bigserial PRIMARY KEY,
+    invoice_id          bigint NOT NULL REFERENCES billing.invoices (id),
+    line_number         integer NOT NULL,
+    kind                text NOT NULL,
+    description         text NOT NULL,
+    quantity            numeric NOT NULL,
+    unit_price          numeric,
+    amount              numeric NOT NULL,
+    -- What the line bills, so that later corrections are billed exactly once: the period whose
+    -- usage it covers and the seconds and appointments it covers.
+    billed_period_id    bigint NOT NULL REFERENCES billing.billing_periods (id),
+    billed_seconds      bigint NOT NULL DEFAULT 0,
+    billed_appointments bigint NOT NULL DEFAULT 0,
+    CONSTRAINT invoice_lines_invoice_line_key UNIQUE (invoice_id, line_number),
+    CONSTRAINT invoice_lines_kind_check
+        CHECK (kind IN ('base_fee', 'minutes', 'appointments', 'minutes_adjustment', 'appointments_adjustment'))
+);
+CREATE INDEX invoice_lines_billed_period_idx ON billing.invoice_lines (billed_period_id);
+COMMENT ON TABLE billing.invoice_lines IS 'The charge lines of an invoice; never changed';
+
+SELECT pg_catalog.pg_extension_config_dump('billing.invoices', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.invoices_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.invoice_lines', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.invoice_lines_id_seq', '');
+
+-- An issued invoice keeps its number, period, dates, currency and total forever; only its
+-- payment status (along allowed transitions) and PDF URL change. It is never deleted.
+CREATE FUNCTION billing._guard_invoice() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        RAISE EXCEPTION 'invoice % is issued and cannot be deleted', OLD.number
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Void it with billing.mark_invoice(id, ''void'').';
+    END IF;
+    IF (NEW.id, NEW.company_id, NEW.billing_period_id, NEW.number, NEW.issued_at, NEW.due_date,
+        NEW.currency, NEW.total)
+       IS DISTINCT FROM
+       (OLD.id, OLD.company_id, OLD.billing_period_id, OLD.number, OLD.issued_at, OLD.due_date,
+        OLD.currency, OLD.total) THEN
+        RAISE EXCEPTION 'invoice % is issued: only its status and pdf_url can change', OLD.number
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    IF NEW.status IS DISTINCT FROM OLD.status AND NOT (
+           (OLD.status = 'pending' AND NEW.status IN ('paid', 'failed', 'void'))
+        OR (OLD.status = 'failed' AND NEW.status IN ('pending', 'paid', 'void'))) THEN
+        RAISE EXCEPTION 'invoice % cannot go from % to %', OLD.number, OLD.status, NEW.status
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'pending -> paid, failed or void; failed -> pending, paid or void; paid and void are final.';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER invoices_immutable BEFORE UPDATE OR DELETE ON billing.invoices
+    FOR EACH ROW EXECUTE FUNCTION billing._guard_invoice();
+
+CREATE FUNCTION billing._refuse_change() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RAISE EXCEPTION '% of %.% is not allowed: issued billing records are immutable',
+        TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME
+        USING ERRCODE = 'object_not_in_prerequisite_state';
+END
+$$;
+CREATE TRIGGER invoice_lines_immutable BEFORE UPDATE OR DELETE ON billing.invoice_lines
+    FOR EACH ROW EXECUTE FUNCTION billing._refuse_change();
+CREATE TRIGGER invoice_lines_no_truncate BEFORE TRUNCATE ON billing.invoice_lines
+    FOR EACH STATEMENT EXECUTE FUNCTION billing._refuse_change();
+CREATE TRIGGER invoices_no_truncate BEFORE TRUNCATE ON billing.invoices
+    FOR EACH STATEMENT EXECUTE FUNCTION billing._refuse_change();
+
+-- A closed period keeps its dates and stays closed.
+CREATE FUNCTION billing._guard_closed_period() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF OLD.status = 'closed' THEN
+        RAISE EXCEPTION 'billing period % (% to %) is closed and cannot be changed', OLD.id,
+            pg_catalog.to_char(OLD.start_date, 'YYYY-MM-DD'), pg_catalog.to_char(OLD.end_date, 'YYYY-MM-DD')
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+CREATE TRIGGER billing_periods_closed_immutable BEFORE UPDATE OR DELETE ON billing.billing_periods
+    FOR EACH ROW EXECUTE FUNCTION billing._guard_closed_period();
+
+-- Creates every missing period up to the one containing as_of, for every active company,
+-- from the period of its first plan's valid_from. Idempotent; returns how many it created.
+CREATE FUNCTION billing.ensure_periods(as_of timestamptz DEFAULT pg_catalog.now()) RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    company_row record;
+    today date;
+    day date;
+    period record;
+    inserted integer;
+    created integer := 0;
+BEGIN
+    PERFORM billing._check_as_of(as_of);
+    FOR company_row IN
+        SELECT c.id, c.timezone,
+               (SELECT pg_catalog.min(p.valid_from) FROM billing.pricing_plans p WHERE p.company_id = c.id) AS first_day
+          FROM billing.companies c WHERE c.active ORDER BY c.id
+    LOOP
+        CONTINUE WHEN company_row.first_day IS NULL;
+        today := (as_of AT TIME ZONE company_row.timezone)::date;
+        day := company_row.first_day;
+        WHILE day <= today LOOP
+            SELECT * INTO period FROM billing.period_for(company_row.id, day);
+            IF period.period_id IS NULL THEN
+                -- A concurrent ensure_periods() may insert the same period: the exclusion
+                -- constraint makes that a no-op here.
+                INSERT INTO billing.billing_periods (company_id, start_date, end_date)
+                VALUES (company_row.id, period.start_date, period.end_date)
+                ON CONFLICT DO NOTHING;
+                GET DIAGNOSTICS inserted = ROW_COUNT;
+                created := created + inserted;
+            END IF;
+            day := period.end_date + 1;
+        END LOOP;
+    END LOOP;
+    RETURN created;
+END
+$$;
+COMMENT ON FUNCTION billing.ensure_periods(timestamptz) IS
+    'Creates the missing billing periods of every active company up to as_of (for a daily job)';
+
+-- The charge lines of a period's own usage under its plan, as a jsonb array of
+-- {kind, description, quantity, unit_price, amount, billed_seconds, billed_appointments}.
+CREATE FUNCTION billing._charge_lines(plan billing.pricing_plans, currency text, seconds bigint,
+                                      appointments bigint)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    charge billing.charge := billing.price_seconds(billing.plan_config(plan) || pg_catalog.jsonb_build_object('currency', currency),
+                                                   seconds, appointments);
+    minutes numeric := pg_catalog.round(seconds / 60.0, 2);
+    lines jsonb := '[]';
+BEGIN
+    IF plan.pricing_model <> 'combined' THEN
+        lines := lines || pg_catalog.jsonb_build_object(
+            'kind', 'base_fee', 'description', pg_catalog.format('Base fee (%s plan)', plan.pricing_model),
+            'quantity', 1, 'unit_price', charge.base_fee, 'amount', charge.base_fee,
+            'billed_seconds', 0, 'billed_appointments', 0);
+    END IF;
+    lines := lines || pg_catalog.jsonb_build_object(
+        'kind', 'minutes',
+        'description', CASE plan.pricing_model
+            WHEN 'per_appointment' THEN pg_catalog.format('Call minutes: %s, included in the plan', minutes)
+            WHEN 'combined' THEN pg_catalog.format('Call minutes: %s', minutes)
+            ELSE pg_catalog.format('Call minutes: %s used, %s included, %s over', minutes,
+                                   charge.included_minutes, pg_catalog.round(charge.overage_minutes, 2)) END,
+        'quantity', CASE WHEN plan.pricing_model IN ('per_minute', 'package')
+                         THEN pg_catalog.round(charge.overage_minutes, 2) ELSE minutes END,
+        'unit_price', CASE plan.pricing_model WHEN 'per_appointment' THEN 0
+                           WHEN 'combined' THEN plan.per_minute_rate ELSE plan.overage_per_minute END,
+        'amount', charge.minutes_cost, 'billed_seconds', seconds, 'billed_appointments', 0);
+    lines := lines || pg_catalog.jsonb_build_object(
+        'kind', 'appointments',
+        'description', CASE plan.pricing_model
+            WHEN 'package' THEN pg_catalog.format('Appointments: %s booked, %s included, %s over', appointments,
+                                                  charge.included_appointments, charge.overage_appointments)
+            ELSE pg_catalog.format('Appointments: %s booked', appointments) END,
+        'quantity', CASE plan.pricing_model WHEN 'package' THEN charge.overage_appointments ELSE appointments END,
+        'unit_price', CASE plan.pricing_model WHEN 'package' THEN plan.overage_per_appointment
+                           ELSE COALESCE(plan.per_appointment_rate, 0) END,
+        'amount', charge.appointments_cost, 'billed_seconds', 0, 'billed_appointments', appointments);
+    RETURN lines;
+END
+$$;
+
+-- Closes a period whose last day has passed: writes its invoice and lines, and bills usage that
+-- reached earlier closed periods after they closed as adjustment lines. Idempotent: a closed
+-- period returns its invoice. Concurrent calls for one period serialize on the period row.
+CREATE FUNCTION billing.close_period(period bigint, as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS billing.invoices
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    period_row  billing.billing_periods;
+    company_row billing.companies;
+    plan        billing.pricing_plans;
+    totals      record;
+    lines       jsonb;
+    earlier     billing.billing_periods;
+    earlier_plan billing.pricing_plans;
+    billed      record;
+    now_totals  record;
+    old_charge  billing.charge;
+    new_charge  billing.charge;
+    config      jsonb;
+    today       date;
+    invoice     billing.invoices;
+BEGIN
+    IF period IS NULL THEN
+        RAISE EXCEPTION 'period must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM billing._check_as_of(as_of);
+    SELECT * INTO period_row FROM billing.billing_periods bp WHERE bp.id = period FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'billing period % is not accessible', period USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF period_row.status = 'closed' THEN
+        SELECT * INTO invoice FROM billing.invoices i WHERE i.billing_period_id = period_row.id;
+        RETURN invoice;
+    END IF;
+    company_row := billing._company(period_row.company_id);
+    today := (as_of AT TIME ZONE company_row.timezone)::date;
+    IF today <= period_row.end_date THEN
+        RAISE EXCEPTION 'billing period % runs until %: it can be closed from % on', period_row.id,
+            pg_catalog.to_char(period_row.end_date, 'YYYY-MM-DD'),
+            pg_catalog.to_char(period_row.end_date + 1, 'YYYY-MM-DD')
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    plan := billing.plan_for_period(company_row.id, period_row.start_date, period_row.end_date);
+    IF plan.id IS NULL THEN
+        RAISE EXCEPTION 'company % has no pricing plan for the period % to %', company_row.id,
+            pg_catalog.to_char(period_row.start_date, 'YYYY-MM-DD'), pg_catalog.to_char(period_row.end_date, 'YYYY-MM-DD')
+            USING ERRCODE = 'no_data_found';
+    END IF;
+
+    SELECT * INTO totals FROM billing.period_totals(company_row.id, period_row.start_date, period_row.end_date, as_of);
+    lines := billing._charge_lines(plan, company_row.currency, totals.seconds, totals.appointments);
+    SELECT pg_catalog.jsonb_agg(l || pg_catalog.jsonb_build_object('billed_period_id', period_row.id))
+      INTO lines FROM pg_catalog.jsonb_array_elements(lines) AS l;
+
+    -- Usage of earlier closed periods that changed after they were billed (late, corrected or
+    -- deleted calls): bill the difference between the charge of what the period holds now and
+    -- the charge of what was billed for it, under that period's plan.
+    FOR earlier IN
+        SELECT * FROM billing.billing_periods bp
+         WHERE bp.company_id = company_row.id AND bp.status = 'closed' AND bp.start_date < period_row.start_date
+         ORDER BY bp.start_date
+    LOOP
+        SELECT COALESCE(pg_catalog.sum(l.billed_seconds), 0) AS seconds,
+               COALESCE(pg_catalog.sum(l.billed_appointments), 0) AS appointments
+          INTO billed FROM billing.invoice_lines l WHERE l.billed_period_id = earlier.id;
+        SELECT * INTO now_totals FROM billing.period_totals(company_row.id, earlier.start_date, earlier.end_date, as_of);
+        CONTINUE WHEN now_totals.seconds = billed.seconds AND now_totals.appointments = billed.appointments;
+        earlier_plan := billing.plan_for_period(company_row.id, earlier.start_date, earlier.end_date);
+        config := billing.plan_config(earlier_plan) || pg_catalog.jsonb_build_object('currency', company_row.currency);
+        old_charge := billing.price_seconds(config, billed.seconds, billed.appointments);
+        new_charge := billing.price_seconds(config, now_totals.seconds, now_totals.appointments);
+        IF now_totals.seconds <> billed.seconds THEN
+            lines := lines || pg_catalog.jsonb_build_object(
+                'kind', 'minutes_adjustment',
+                'description', pg_catalog.format('Adjustment for %s to %s: %s call minutes %s after the period was closed',
+                    pg_catalog.to_char(earlier.start_date, 'YYYY-MM-DD'), pg_catalog.to_char(earlier.end_date, 'YYYY-MM-DD'),
+                    pg_catalog.round(pg_catalog.abs(now_totals.seconds - billed.seconds) / 60.0, 2),
+                    CASE WHEN now_totals.seconds > billed.seconds THEN 'recorded' ELSE 'removed' END),
+                'quantity', pg_catalog.round((now_totals.seconds - billed.seconds) / 60.0, 2),
+                'unit_price', NULL,
+                'amount', new_charge.minutes_cost - old_charge.minutes_cost,
+                'billed_period_id', earlier.id,
+                'billed_seconds', now_totals.seconds - billed.seconds, 'billed_appointments', 0);
+        END IF;
+        IF now_totals.appointments <> billed.appointments THEN
+            lines := lines || pg_catalog.jsonb_build_object(
+                'kind', 'appointments_adjustment',
+                'description', pg_catalog.format('Adjustment for %s to %s: %s appointments %s after the period was closed',
+                    pg_catalog.to_char(earlier.start_date, 'YYYY-MM-DD'), pg_catalog.to_char(earlier.end_date, 'YYYY-MM-DD'),
+                    pg_catalog.abs(now_totals.appointments - billed.appointments),
+                    CASE WHEN now_totals.appointments > billed.appointments THEN 'recorded' ELSE 'removed' END),
+                'quantity', now_totals.appointments - billed.appointments,
+                'unit_price', NULL,
+                'amount', new_charge.appointments_cost - old_charge.appointments_cost,
+                'billed_period_id', earlier.id,
+                'billed_seconds', 0, 'billed_appointments', now_totals.appointments - billed.appointments);
+        END IF;
+    END LOOP;
+
+    INSERT INTO billing.invoices (company_id, billing_period_id, number, issued_at, due_date, currency, total)
+    SELECT company_row.id, period_row.id,
+           pg_catalog.format('INV-%s-%s', company_row.id, pg_catalog.to_char(period_row.start_date, 'YYYYMMDD')),
+           as_of, today + 14, company_row.currency,
+           (SELECT COALESCE(pg_catalog.sum((l ->> 'amount')::numeric), 0) FROM pg_catalog.jsonb_array_elements(lines) l)
+    RETURNING * INTO invoice;
+    INSERT INTO billing.invoice_lines (invoice_id, line_number, kind, description, quantity, unit_price, amount,
+                                       billed_period_id, billed_seconds, billed_appointments)
+    SELECT invoice.id, x.ordinality, x.line ->> 'kind', x.line ->> 'description', (x.line ->> 'quantity')::numeric,
+           (x.line ->> 'unit_price')::numeric, (x.line ->> 'amount')::numeric, (x.line ->> 'billed_period_id')::bigint,
+           (x.line ->> 'billed_seconds')::bigint, (x.line ->> 'billed_appointments')::bigint
+      FROM pg_catalog.jsonb_array_elements(lines) WITH ORDINALITY AS x(line, ordinality);
+    UPDATE billing.billing_periods bp SET status = 'closed', closed_at = as_of WHERE bp.id = period_row.id;
+    RETURN invoice;
+END
+$$;
+COMMENT ON FUNCTION billing.close_period(bigint, timestamptz) IS
+    'Closes an ended period and returns its invoice (the same invoice when called again)';
+
+-- Records a payment outcome or a void, and the PDF URL the application supplies.
+CREATE FUNCTION billing.mark_invoice(invoice bigint, status text, pdf_url text DEFAULT NULL,
+                                     as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS billing.invoices
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    result billing.invoices;
+BEGIN
+    IF invoice IS NULL OR status IS NULL THEN
+        RAISE EXCEPTION 'invoice and status must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM billing._check_as_of(as_of);
+    IF status NOT IN ('pending', 'paid', 'failed', 'void') THEN
+        RAISE EXCEPTION 'unknown invoice status "%"', pg_catalog.left(status, 40)
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Known statuses: pending, paid, failed, void.';
+    END IF;
+    UPDATE billing.invoices i
+       SET status = mark_invoice.status,
+           pdf_url = COALESCE(mark_invoice.pdf_url, i.pdf_url),
+           status_changed_at = CASE WHEN i.status = mark_invoice.status THEN i.status_changed_at ELSE as_of END
+     WHERE i.id = mark_invoice.invoice
+    RETURNING * INTO result;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'invoice % is not accessible', invoice USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION billing.mark_invoice(bigint, text, text, timestamptz) IS
+    'Sets an invoice''s status (paid, failed, void, pending) and optionally its PDF URL';
+
+------------------------------------------------------------------------------------------
+-- The dashboard's other cards
+------------------------------------------------------------------------------------------
+
+-- One row per period, oldest first, the current period last; periods without usage included.
+CREATE FUNCTION billing.usage_trends(company bigint DEFAULT NULL, months integer DEFAULT 6,
+                                     as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (period_start date, period_end date, month text, calls bigint, minutes numeric,
+               appointments bigint, cost numeric, currency text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    company_row billing.companies;
+    today date;
+    starts date[] := '{}';
+    ends date[] := '{}';
+    period record;
+    day date;
+    plan billing.pricing_plans;
+    totals record;
+BEGIN
+    IF months IS NULL OR months NOT BETWEEN 1 AND 120 THEN
+        RAISE EXCEPTION 'months must be between 1 and 120' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM billing._check_as_of(as_of);
+    company_row := billing._company(company);
+    today := (as_of AT TIME ZONE company_row.timezone)::date;
+    day := today;
+    FOR i IN 1..months LOOP
+        SELECT * INTO period FROM billing.period_for(company_row.id, day);
+        starts := period.start_date || starts;
+        ends := period.end_date || ends;
+        day := period.start_date - 1;
+    END LOOP;
+    FOR i IN 1..months LOOP
+        SELECT * INTO totals FROM billing.period_totals(company_row.id, starts[i], ends[i], as_of);
+        plan := billing.plan_for_period(company_row.id, starts[i], LEAST(ends[i], today));
+        period_start := starts[i];
+        period_end := ends[i];
+        month := pg_catalog.to_char(starts[i], 'YYYY-MM');
+        calls := totals.calls;
+        minutes := pg_catalog.round(totals.seconds / 60.0, 2);
+        appointments := totals.appointments;
+        cost := CASE WHEN plan.id IS NULL THEN NULL ELSE
+                (billing.price_seconds(billing.plan_config(plan) || pg_catalog.jsonb_build_object('currency', company_row.currency),
+                                       totals.seconds, totals.appointments)).total_cost END;
+        currency := company_row.currency;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION billing.usage_trends(bigint, integer, timestamptz) IS
+    'Usage and cost of the last N periods, oldest first (the 6-month trend chart)';
+
+-- Invoices, newest first (the billing history table with its status badges).
+CREATE FUNCTION billing.billing_history(company bigint DEFAULT NULL)
+RETURNS TABLE (invoice_id bigint, number text, period_start date, period_end date,
+               issued_at timestamptz, total numeric, currency text, status text, pdf_url text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    company_row billing.companies := billing._company(company);
+BEGIN
+    RETURN QUERY
+        SELECT i.id, i.number, bp.start_date, bp.end_date, i.issued_at, i.total, i.currency, i.status, i.pdf_url
+          FROM billing.invoices i JOIN billing.billing_periods bp ON bp.id = i.billing_period_id
+         WHERE i.company_id = company_row.id
+         ORDER BY i.issued_at DESC, i.id DESC;
+END
+$$;
+COMMENT ON FUNCTION billing.billing_history(bigint) IS 'A company''s invoices, newest first';
+
+-- The period page: period, usage, charge lines, a daily series of every day, the invoice.
+CREATE FUNCTION billing.period_detail(period bigint) RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    period_row  billing.billing_periods;
+    company_row billing.companies;
+    plan        billing.pricing_plans;
+    totals      record;
+    lines       jsonb;
+    daily       jsonb;
+    invoice_doc jsonb;
+BEGIN
+    IF period IS NULL THEN
+        RAISE EXCEPTION 'period must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT * INTO period_row FROM billing.billing_periods bp WHERE bp.id = period;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'billing period % is not accessible', period USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    company_row := billing._company(period_row.company_id);
+    SELECT * INTO totals FROM billing.period_totals(company_row.id, period_row.start_date, period_row.end_date);
+
+    SELECT pg_catalog.to_jsonb(i) - 'company_id' INTO invoice_doc
+      FROM billing.invoices i WHERE i.billing_period_id = period_row.id;
+    IF invoice_doc IS NOT NULL THEN
+        SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                   'line_number', l.line_number, 'kind', l.kind, 'description', l.description,
+                   'quantity', l.quantity, 'unit_price', l.unit_price, 'amount', l.amount)
+                   ORDER BY l.line_number)
+          INTO lines FROM billing.invoice_lines l WHERE l.invoice_id = (invoice_doc ->> 'id')::bigint;
+    ELSE
+        plan := billing.plan_for_period(company_row.id, period_row.start_date, period_row.end_date);
+        IF plan.id IS NOT NULL THEN
+            lines := billing._charge_lines(plan, company_row.currency, totals.seconds, totals.appointments);
+        END IF;
+    END IF;
+
+    WITH days AS (
+        SELECT d::date AS day FROM pg_catalog.generate_series(period_row.start_date::timestamp,
+                                                              period_row.end_date::timestamp, interval '1 day') AS d
+    ), bounds AS (
+        SELECT (period_row.start_date::timestamp AT TIME ZONE company_row.timezone) AS period_from,
+               ((period_row.end_date + 1)::timestamp AT TIME ZONE company_row.timezone) AS period_until
+    ), call_days AS (
+        SELECT (k.started_at AT TIME ZONE company_row.timezone)::date AS day, pg_catalog.count(*) AS calls,
+               COALESCE(pg_catalog.sum(k.duration_sec), 0) AS seconds
+          FROM bounds b JOIN billing.calls k ON k.company_id = company_row.id
+           AND k.started_at >= b.period_from AND k.started_at < b.period_until
+         GROUP BY 1
+    ), appointment_days AS (
+        SELECT (a.booked_at AT TIME ZONE company_row.timezone)::date AS day, pg_catalog.count(*) AS appointments
+          FROM bounds b JOIN billing.appointments a ON a.company_id = company_row.id
+           AND a.booked_at >= b.period_from AND a.booked_at < b.period_until AND a.status <> 'cancelled'
+         GROUP BY 1
+    )
+    SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+               'date', pg_catalog.to_char(d.day, 'YYYY-MM-DD'), 'calls', COALESCE(c.calls, 0),
+               'minutes', pg_catalog.round(COALESCE(c.seconds, 0) / 60.0, 2),
+               'appointments', COALESCE(a.appointments, 0)) ORDER BY d.day)
+      INTO daily
+      FROM days d LEFT JOIN call_days c ON c.day = d.day LEFT JOIN appointment_days a ON a.day = d.day;
+
+    RETURN pg_catalog.jsonb_build_object(
+        'period', pg_catalog.jsonb_build_object(
+            'id', period_row.id, 'company_id', period_row.company_id,
+            'start', pg_catalog.to_char(period_row.start_date, 'YYYY-MM-DD'),
+            'end', pg_catalog.to_char(period_row.end_date, 'YYYY-MM-DD'),
+            'closed_at', period_row.closed_at),
+        'status', period_row.status,
+        'currency', company_row.currency,
+        'usage', pg_catalog.jsonb_build_object(
+            'calls', totals.calls, 'completed_calls', totals.completed_calls,
+            'minutes', pg_catalog.round(totals.seconds / 60.0, 2), 'appointments', totals.appointments),
+        'charges', COALESCE(lines, '[]'),
+        'daily', daily,
+        'invoice', invoice_doc);
+END
+$$;
+COMMENT ON FUNCTION billing.period_detail(bigint) IS
+    'The period page: usage, charge lines, every day''s usage and the invoice';
+
+-- One RFC 4180 record (fields joined by commas, quoted where needed, formulas neutralized).
+CREATE FUNCTION billing.csv_record(VARIADIC fields text[]) RETURNS text
+LANGUAGE C IMMUTABLE PARALLEL SAFE STRICT
+AS 'MODULE_PATHNAME', 'billing_csv_record';
+COMMENT ON FUNCTION billing.csv_record(text[]) IS
+    'One CSV record (RFC 4180); cells starting with = + - @ are neutralized with an apostrophe';
+
+-- The CSV export of a period, one record a row (header first, no line terminators): streams
+-- through a tuplestore, so a period with millions of calls needs work_mem, not its size.
+CREATE FUNCTION billing.period_csv_lines(period bigint, granularity text DEFAULT 'call')
+RETURNS SETOF text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    period_row  billing.billing_periods;
+    company_row billing.companies;
+    period_from timestamptz;
+    period_until timestamptz;
+BEGIN
+    IF period IS NULL OR granularity IS NULL THEN
+        RAISE EXCEPTION 'period and granularity must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF granularity NOT IN ('call', 'day') THEN
+        RAISE EXCEPTION 'granularity must be ''call'' or ''day'', not "%"', pg_catalog.left(granularity, 40)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT * INTO period_row FROM billing.billing_periods bp WHERE bp.id = period;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'billing period % is not accessible', period USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    company_row := billing._company(period_row.company_id);
+    period_from := period_row.start_date::timestamp AT TIME ZONE company_row.timezone;
+    period_until := (period_row.end_date + 1)::timestamp AT TIME ZONE company_row.timezone;
+
+    IF granularity = 'call' THEN
+        RETURN NEXT billing.csv_record('call_id', 'started_at', 'timezone', 'duration_sec', 'minutes', 'status');
+        RETURN QUERY
+            SELECT billing.csv_record(k.external_id,
+                                      pg_catalog.to_char(k.started_at AT TIME ZONE company_row.timezone, 'YYYY-MM-DD HH24:MI:SS'),
+                                      company_row.timezone, k.duration_sec::text,
+                                      pg_catalog.round(k.duration_sec / 60.0, 2)::text, k.status)
+              FROM billing.calls k
+             WHERE k.company_id = company_row.id AND k.started_at >= period_from AND k.started_at < period_until
+             ORDER BY k.started_at, k.id;
+    ELSE
+        RETURN NEXT billing.csv_record('date', 'calls', 'completed_calls', 'minutes', 'appointments');
+        RETURN QUERY
+            SELECT billing.csv_record(pg_catalog.to_char(d.day, 'YYYY-MM-DD'), d.calls::text,
+                                      d.completed_calls::text, pg_catalog.round(d.seconds / 60.0, 2)::text,
+                                      d.appointments::text)
+              FROM (SELECT g::date AS day, t.calls, t.completed_calls, t.seconds, t.appointments
+                      FROM pg_catalog.generate_series(period_row.start_date::timestamp, period_row.end_date::timestamp,
+                                                      interval '1 day') AS g,
+                           LATERAL billing.period_totals(company_row.id, g::date, g::date) AS t) AS d
+             ORDER BY d.day;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION billing.period_csv_lines(bigint, text) IS
+    'The CSV export of a period as one record a row, for streaming very large periods';
+
+-- The CSV export of a period as one text: records joined with CRLF, header first.
+CREATE FUNCTION billing.period_csv(period bigint, granularity text DEFAULT 'call') RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.string_agg(line || E'\r\n', '' ORDER BY n)
+      FROM billing.period_csv_lines(period, granularity) WITH ORDINALITY AS x(line, n)
+$$;
+COMMENT ON FUNCTION billing.period_csv(bigint, text) IS
+    'The CSV export of a period (RFC 4180, CRLF, header row; granularity call or day)';
+
+-- The upcoming charges card: next renewal, its base fee, and the projected current period.
+CREATE FUNCTION billing.upcoming_charges(company bigint DEFAULT NULL,
+                                         as_of timestamptz DEFAULT pg_catalog.now(),
+                                         OUT renewal_date date, OUT next_base_fee numeric,
+                                         OUT projected_overage numeric, OUT projected_total numeric,
+                                         OUT currency text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    company_row billing.companies := billing._company(company);
+    projection jsonb := billing._usage(company_row.id, as_of, true);
+    next_plan billing.pricing_plans;
+BEGIN
+    renewal_date := (projection #>> '{current,period,end}')::date + 1;
+    next_plan := billing.plan_for_period(company_row.id, renewal_date, renewal_date);
+    IF next_plan.id IS NOT NULL THEN
+        next_base_fee := (billing.price_seconds(billing.plan_config(next_plan)
+                              || pg_catalog.jsonb_build_object('currency', company_row.currency), 0, 0)).base_fee;
+    END IF;
+    projected_total := (projection #>> '{projected,costs,total_cost}')::numeric;
+    projected_overage := projected_total - (projection #>> '{projected,costs,base_fee}')::numeric;
+    currency := company_row.currency;
+END
+$$;
+COMMENT ON FUNCTION billing.upcoming_charges(bigint, timestamptz) IS
+    'Next renewal date and base fee, projected usage charges and total of the current period';
+
+------------------------------------------------------------------------------------------
+-- Payment methods: display data synced from the payment provider, never a card number
+------------------------------------------------------------------------------------------
+
+-- 13 to 19 digits, optionally separated by single spaces or dashes: a primary account number.
+CREATE FUNCTION billing.looks_like_card_number(value text) RETURNS boolean
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT value ~ '[0-9]([ -]?[0-9]){12,18}' $$;
+
+CREATE TABLE billing.payment_methods (
+    id                 bigserial PRIMARY KEY,
+    company_id         bigint NOT NULL REFERENCES billing.companies (id),
+    provider           text NOT NULL DEFAULT 'stripe',
+    provider_reference text NOT NULL,
+    brand              text NOT NULL,
+    last4              text NOT NULL,
+    exp_month          smallint NOT NULL,
+    exp_year           smallint NOT NULL,
+    is_default         boolean NOT NULL DEFAULT false,
+    created_at         timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT payment_methods_provider_reference_key UNIQUE (company_id, provider_reference),
+    CONSTRAINT payment_methods_last4_check CHECK (last4 ~ '^[0-9]{4}$'),
+    CONSTRAINT payment_methods_exp_month_check CHECK (exp_month BETWEEN 1 AND 12),
+    CONSTRAINT payment_methods_exp_year_check CHECK (exp_year BETWEEN 2000 AND 2100),
+    CONSTRAINT payment_methods_text_lengths_check
+        CHECK (pg_catalog.length(provider) BETWEEN 1 AND 50 AND pg_catalog.length(provider_reference) BETWEEN 1 AND 255
+               AND pg_catalog.length(brand) BETWEEN 1 AND 50),
+    CONSTRAINT payment_methods_no_card_number CHECK (
+        NOT billing.looks_like_card_number(provider) AND NOT billing.looks_like_card_number(provider_reference)
+        AND NOT billing.looks_like_card_number(brand))
+);
+CREATE UNIQUE INDEX payment_methods_one_default_idx ON billing.payment_methods (company_id) WHERE is_default;
+SELECT pg_catalog.pg_extension_config_dump('billing.payment_methods', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.payment_methods_id_seq', '');
+COMMENT ON TABLE billing.payment_methods IS
+    'Payment methods for display (brand, last 4 digits, expiry); at most one default per company';
+
+-- A company's payment methods, the default first.
+CREATE FUNCTION billing.company_payment_methods(company bigint DEFAULT NULL,
+                                                as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (id bigint, brand text, last4 text, expiry text, is_default boolean, expired boolean,
+               provider text, provider_reference text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    company_row billing.companies;
+    today date;
+BEGIN
+    PERFORM billing._check_as_of(as_of);
+    company_row := billing._company(company);
+    today := (as_of AT TIME ZONE company_row.timezone)::date;
+    RETURN QUERY
+        SELECT m.id, m.brand, m.last4, pg_catalog.format('%s/%s', pg_catalog.lpad(m.exp_month::text, 2, '0'), m.exp_year),
+               m.is_default,
+               pg_catalog.make_date(m.exp_year, m.exp_month, 1) + interval '1 month' <= today,
+               m.provider, m.provider_reference
+          FROM billing.payment_methods m
+         WHERE m.company_id = company_row.id
+         ORDER BY m.is_default DESC, m.created_at DESC, m.id DESC;
+END
+$$;
+COMMENT ON FUNCTION billing.company_payment_methods(bigint, timestamptz) IS
+    'A company''s payment methods for display, the default first and marked';
+
+-- Makes one method the company's default (and no other).
+CREATE FUNCTION billing.set_default_payment_method(method bigint) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    owner bigint;
+BEGIN
+    SELECT m.company_id INTO owner FROM billing.payment_methods m WHERE m.id = method FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'payment method % is not accessible', method USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    UPDATE billing.payment_methods m SET is_default = false WHERE m.company_id = owner AND m.is_default AND m.id <> method;
+    UPDATE billing.payment_methods m SET is_default = true WHERE m.id = method;
+END
+$$;
+
+------------------------------------------------------------------------------------------
+-- Troubleshooting: the original guide's checks as one call
+------------------------------------------------------------------------------------------
+
+CREATE FUNCTION billing.diagnose(company bigint DEFAULT NULL, as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE ("check" text, ok boolean, detail text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    target bigint := billing.resolve_company(company);
+    company_row billing.companies;
+    today date;
+    period record;
+    plan billing.pricing_plans;
+    recent bigint;
+    preloaded boolean;
+BEGIN
+    PERFORM billing._check_as_of(as_of);
+    SELECT * INTO company_row FROM billing.companies c WHERE c.id = target;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'company % is not accessible', target USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    "check" := 'company_active';
+    ok := company_row.active;
+    detail := pg_catalog.format('%s (%s, %s)', company_row.name, company_row.timezone,
+                                CASE WHEN company_row.active THEN 'active' ELSE 'inactive' END);
+    RETURN NEXT;
+
+    today := (as_of AT TIME ZONE company_row.timezone)::date;
+    SELECT * INTO period FROM billing.period_for(company_row.id, today);
+    "check" := 'current_period';
+    ok := true;
+    detail := pg_catalog.format('%s to %s, %s', pg_catalog.to_char(period.start_date, 'YYYY-MM-DD'),
+                                pg_catalog.to_char(period.end_date, 'YYYY-MM-DD'),
+                                CASE WHEN period.period_id IS NULL
+                                     THEN pg_catalog.format('derived from anchor day %s (no stored row; billing.ensure_periods() creates it)',
+                                                            company_row.billing_anchor_day)
+                                     ELSE pg_catalog.format('stored as period %s (%s)', period.period_id, period.status) END);
+    RETURN NEXT;
+
+    SELECT pg_catalog.count(*) INTO recent FROM billing.calls k
+     WHERE k.company_id = company_row.id AND k.started_at > as_of - interval '30 days' AND k.started_at <= as_of;
+    "check" := 'calls_last_30_days';
+    ok := recent > 0;
+    detail := pg_catalog.format('%s calls', recent);
+    RETURN NEXT;
+
+    plan := billing.plan_for_period(company_row.id, today, today);
+    "check" := 'plan_valid_now';
+    ok := plan.id IS NOT NULL;
+    detail := CASE WHEN plan.id IS NULL
+                   THEN pg_catalog.format('no plan is valid on %s', pg_catalog.to_char(today, 'YYYY-MM-DD'))
+                   ELSE pg_catalog.format('plan %s (%s) valid from %s', plan.id, plan.pricing_model,
+                                          pg_catalog.to_char(plan.valid_from, 'YYYY-MM-DD')) END;
+    RETURN NEXT;
+
+    "check" := 'plan_parameters_complete';
+    IF plan.id IS NULL THEN
+        ok := false;
+        detail := 'no plan to check';
+    ELSE
+        BEGIN
+            PERFORM billing.price(billing.plan_config(plan), 0, 0);
+            ok := true;
+            detail := billing.plan_config(plan)::text;
+        EXCEPTION WHEN OTHERS THEN
+            ok := false;
+            detail := SQLERRM;
+        END;
+    END IF;
+    RETURN NEXT;
+
+    preloaded := 'company_billing' = ANY (pg_catalog.string_to_array(
+                     pg_catalog.replace(pg_catalog.current_setting('shared_preload_libraries'), ' ', ''), ','));
+    "check" := 'library_preloaded';
+    ok := preloaded;
+    detail := CASE WHEN preloaded THEN 'company_billing is in shared_preload_libraries'
+                   ELSE 'company_billing is not in shared_preload_libraries' END;
+    RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION billing.diagnose(bigint, timestamptz) IS
+    'The troubleshooting guide as one call: one row per check';
 
 ------------------------------------------------------------------------------------------
 -- Test support

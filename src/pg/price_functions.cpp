@@ -1,4 +1,5 @@
 // billing.price(config jsonb, minutes numeric, appointments numeric) -> billing.charge
+// billing.price_seconds(config jsonb, seconds numeric, appointments numeric) -> billing.charge
 #include "core/currency.h"
 #include "core/plan.h"
 #include "core/pricing.h"
@@ -14,9 +15,11 @@ enum ChargeColumn {
   kIncludedMinutes, kOverageMinutes, kIncludedAppointments, kOverageAppointments, kColumns
 };
 
-Datum price_jsonb(FunctionCallInfo fcinfo) {
+// Prices argument 1 as minutes when `seconds_per_unit` is 1, as seconds when it is 60.
+Datum charge_of(FunctionCallInfo fcinfo, int seconds_per_unit) {
   const PlanConfig config = parse_plan_config(jsonb_arg(fcinfo, 0));
-  const Rational minutes = numeric_arg(fcinfo, 1, "minutes");
+  const Rational minutes =
+      numeric_arg(fcinfo, 1, seconds_per_unit == 1 ? "minutes" : "seconds") / seconds_per_unit;
   const Rational appointments = numeric_arg(fcinfo, 2, "appointments");
   const int minor_unit = currency_minor_unit(config.currency);
   const Charge charge = price(config.plan, minutes, appointments, minor_unit);
@@ -49,7 +52,13 @@ Datum price_jsonb(FunctionCallInfo fcinfo) {
   });
 }
 
+Datum price_jsonb(FunctionCallInfo fcinfo) { return charge_of(fcinfo, 1); }
+
+// Minutes are seconds / 60 exactly: a sum of durations never passes through a rounded division.
+Datum price_seconds(FunctionCallInfo fcinfo) { return charge_of(fcinfo, 60); }
+
 }  // namespace
 }  // namespace billing::pg
 
 BILLING_SQL_FUNCTION(billing_price_jsonb, billing::pg::price_jsonb)
+BILLING_SQL_FUNCTION(billing_price_seconds, billing::pg::price_seconds)
