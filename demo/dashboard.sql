@@ -25,3 +25,34 @@ SELECT jsonb_pretty(billing.usage_projection(1)) AS usage_projection;
 \echo
 \echo '== The pure evaluator: SELECT * FROM billing.price(''{"pricing_model":"package",...}'', 1200.5, 61);'
 SELECT * FROM billing.price('{"pricing_model":"package","base_fee":99.00,"package_minutes":1000,"package_appointments":50,"overage_per_minute":0.12,"overage_per_appointment":3.00}', 1200.5, 61);
+
+\echo
+\echo '== Six months of trends for company 1: SELECT * FROM billing.usage_trends(1, 6);'
+SELECT month, calls, minutes, appointments, cost, currency FROM billing.usage_trends(1, 6);
+
+\echo
+\echo '== Upcoming charges: SELECT * FROM billing.upcoming_charges(c.id);'
+SELECT c.name, u.* FROM billing.companies c, LATERAL billing.upcoming_charges(c.id) AS u ORDER BY c.id;
+
+\echo
+\echo '== Billing history of company 3: SELECT * FROM billing.billing_history(3);'
+SELECT number, period_start, period_end, total, currency, status, pdf_url FROM billing.billing_history(3);
+
+\echo
+\echo '== The last closed period of company 1, with its invoice lines: billing.period_detail(id)'
+SELECT l ->> 'line_number' AS line, l ->> 'description' AS description, l ->> 'quantity' AS quantity,
+       l ->> 'unit_price' AS unit_price, l ->> 'amount' AS amount
+  FROM billing.period_detail((SELECT max(id) FROM billing.billing_periods WHERE company_id = 1 AND status = 'closed')) AS d,
+       jsonb_array_elements(d -> 'charges') AS l;
+
+\echo
+\echo '== CSV export of that period (first lines): SELECT billing.period_csv(id);'
+SELECT line FROM billing.period_csv_lines((SELECT max(id) FROM billing.billing_periods WHERE company_id = 1 AND status = 'closed')) AS line LIMIT 6;
+
+\echo
+\echo '== Payment methods of company 1: SELECT * FROM billing.company_payment_methods(1);'
+SELECT brand, last4, expiry, is_default, expired FROM billing.company_payment_methods(1);
+
+\echo
+\echo '== Troubleshooting: SELECT * FROM billing.diagnose(1);'
+SELECT * FROM billing.diagnose(1);
