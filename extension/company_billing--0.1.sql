@@ -3,8 +3,31 @@
 -- Conventions (DESIGN.md section 5): every object is schema-qualified, every function pins
 -- search_path to pg_catalog, pg_temp (pg_temp last, so a temporary object can never shadow a
 -- built-in), nothing is created with OR REPLACE or IF NOT EXISTS, no function is SECURITY DEFINER.
+-- Access is by role (billing_viewer, billing_app, billing_admin) and row level security; see the
+-- "Security" section at the end.
 
 \echo Use "CREATE EXTENSION company_billing" to load this file. \quit
+
+-- The three group roles (DESIGN.md section 5). Roles belong to the cluster, not to a database:
+-- they are created when absent and left alone when present, provided they are still what this
+-- extension expects (NOLOGIN, no superuser, no BYPASSRLS).
+DO $$
+DECLARE
+    role_name text;
+    existing record;
+BEGIN
+    FOREACH role_name IN ARRAY ARRAY['billing_viewer', 'billing_app', 'billing_admin'] LOOP
+        SELECT r.rolcanlogin, r.rolsuper, r.rolbypassrls INTO existing
+          FROM pg_catalog.pg_roles r WHERE r.rolname = role_name;
+        IF NOT FOUND THEN
+            EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', role_name);
+        ELSIF existing.rolcanlogin OR existing.rolsuper OR existing.rolbypassrls THEN
+            RAISE EXCEPTION 'role % exists but is not a NOLOGIN group role without superuser or BYPASSRLS', role_name
+                USING ERRCODE = 'object_not_in_prerequisite_state';
+        END IF;
+    END LOOP;
+END
+$$;
 
 ------------------------------------------------------------------------------------------
 -- Validation helpers used by table constraints
@@ -277,30 +300,63 @@ COMMENT ON FUNCTION billing.price(billing.pricing_plans, numeric, numeric) IS
 -- Companies and periods
 ------------------------------------------------------------------------------------------
 
--- The company a call is about: the argument, or (NULL) the transaction's billing.company_id.
-CREATE FUNCTION billing.resolve_company(company bigint) RETURNS bigint
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+-- The company a read is about, checked against the caller (DESIGN.md section 5):
+--   a viewer role is pinned to the company it is mapped to: another id is refused, settings are
+--   ignored; any other role passes a company id, or NULL for the company its transaction set
+--   with SET LOCAL billing.company_id (a session-level SET is refused). An unknown company and a
+--   company the caller may not see get the same error. When api_name is given, the read is
+--   audited and a viewer's calls are rate limited.
+CREATE FUNCTION billing._company(company bigint, api_name text DEFAULT NULL) RETURNS billing.companies
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    setting text;
+    viewer boolean := billing._is_viewer();
+    setting bigint;
+    target bigint;
+    company_row billing.companies;
 BEGIN
-    IF company IS NOT NULL THEN
-        RETURN company;
+    IF viewer THEN
+        SELECT v.company_id INTO target FROM billing.viewer_companies v WHERE v.role_name = current_user;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'role % is not mapped to a company', current_user
+                USING ERRCODE = 'insufficient_privilege',
+                      HINT = 'An administrator maps it with billing.grant_company_access().';
+        END IF;
+        IF company IS NOT NULL AND company <> target THEN
+            RAISE EXCEPTION 'company % is not accessible', company USING ERRCODE = 'insufficient_privilege';
+        END IF;
+    ELSE
+        setting := billing._setting_company();
+        target := COALESCE(company, setting);
+        IF target IS NULL THEN
+            RAISE EXCEPTION 'no company selected'
+                USING ERRCODE = 'insufficient_privilege',
+                      HINT = 'Pass a company id, or SET LOCAL billing.company_id in the transaction.';
+        END IF;
+        -- The application sees its transaction's company only (row level security): another id
+        -- would silently read nothing, so it is refused.
+        IF setting IS NOT NULL AND target <> setting AND NOT pg_catalog.pg_has_role('billing_admin', 'MEMBER') THEN
+            RAISE EXCEPTION 'company % is not accessible', company USING ERRCODE = 'insufficient_privilege';
+        END IF;
     END IF;
-    setting := pg_catalog.current_setting('billing.company_id', true);
-    IF setting IS NULL OR setting = '' THEN
-        RAISE EXCEPTION 'no company selected'
-            USING ERRCODE = 'insufficient_privilege',
-                  HINT = 'Pass a company id, or SET LOCAL billing.company_id in the transaction.';
+    SELECT * INTO company_row FROM billing.companies c WHERE c.id = target;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'company % is not accessible', target USING ERRCODE = 'insufficient_privilege';
     END IF;
-    IF setting !~ '^[0-9]{1,18}$' THEN
-        RAISE EXCEPTION 'billing.company_id must be a company id, not "%"', pg_catalog.left(setting, 40)
-            USING ERRCODE = 'invalid_text_representation';
+    IF api_name IS NOT NULL THEN
+        PERFORM billing._record_read(target, api_name,
+                                     CASE WHEN viewer THEN 'viewer:' || current_user::text END);
     END IF;
-    RETURN setting::bigint;
+    RETURN company_row;
 END
 $$;
+
+-- The company a read is about: the argument, or the transaction's company; checked as above.
+CREATE FUNCTION billing.resolve_company(company bigint) RETURNS bigint
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT (billing._company(company)).id $$;
 
 -- The period of `company` that contains the company-local date `day`: the stored row, or else
 -- one derived from the anchor day, clipped so that it never overlaps a stored period.
@@ -492,24 +548,6 @@ BEGIN
 END
 $$;
 
--- The company row a read is about (the argument, or the transaction's company).
-CREATE FUNCTION billing._company(company bigint) RETURNS billing.companies
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    target_company bigint := billing.resolve_company(company);
-    company_row billing.companies;
-BEGIN
-    SELECT * INTO company_row FROM billing.companies c WHERE c.id = target_company;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'company % is not accessible', target_company
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    RETURN company_row;
-END
-$$;
-
 -- The plan of a period: the latest plan that took effect by `last_day` and was still valid
 -- on or after `first_day`. NULL when there is none.
 CREATE FUNCTION billing.plan_for_period(company bigint, first_day date, last_day date)
@@ -559,7 +597,7 @@ COMMENT ON FUNCTION billing.period_totals(bigint, date, date, timestamptz) IS
     'Calls, completed calls, seconds and booked appointments of a company-local date range';
 
 -- The gathering half: company, period, plan and the period's totals up to as_of.
-CREATE FUNCTION billing._usage(company bigint, as_of timestamptz, with_projection boolean)
+CREATE FUNCTION billing._usage(company bigint, as_of timestamptz, with_projection boolean, api_name text)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -572,7 +610,7 @@ DECLARE
     totals      record;
 BEGIN
     PERFORM billing._check_as_of(as_of);
-    company_row := billing._company(company);
+    company_row := billing._company(company, api_name);
     today := (as_of AT TIME ZONE company_row.timezone)::date;
     SELECT * INTO period FROM billing.period_for(company_row.id, today);
     plan := billing.plan_for_period(company_row.id, period.start_date, today);
@@ -595,7 +633,7 @@ CREATE FUNCTION billing.usage_current(company bigint DEFAULT NULL,
 RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT billing._usage(company, as_of, false) $$;
+AS $$ SELECT billing._usage(company, as_of, false, 'usage_current') $$;
 COMMENT ON FUNCTION billing.usage_current(bigint, timestamptz) IS
     'The current period card: calls, minutes, appointments, costs and progress against included minutes';
 
@@ -604,7 +642,7 @@ CREATE FUNCTION billing.usage_projection(company bigint DEFAULT NULL,
 RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT billing._usage(company, as_of, true) $$;
+AS $$ SELECT billing._usage(company, as_of, true, 'usage_projection') $$;
 COMMENT ON FUNCTION billing.usage_projection(bigint, timestamptz) IS
     'The current period card and its linear projection to the end of the period';
 
@@ -639,6 +677,7 @@ COMMENT ON TABLE billing.invoices IS
 CREATE TABLE billing.invoice_lines (
     id                  bigserial PRIMARY KEY,
     invoice_id          bigint NOT NULL REFERENCES billing.invoices (id),
+    company_id          bigint NOT NULL REFERENCES billing.companies (id),
     line_number         integer NOT NULL,
     kind                text NOT NULL,
     description         text NOT NULL,
@@ -925,9 +964,9 @@ BEGIN
            as_of, today + 14, company_row.currency,
            (SELECT COALESCE(pg_catalog.sum((l ->> 'amount')::numeric), 0) FROM pg_catalog.jsonb_array_elements(lines) l)
     RETURNING * INTO invoice;
-    INSERT INTO billing.invoice_lines (invoice_id, line_number, kind, description, quantity, unit_price, amount,
-                                       billed_period_id, billed_seconds, billed_appointments)
-    SELECT invoice.id, x.ordinality, x.line ->> 'kind', x.line ->> 'description', (x.line ->> 'quantity')::numeric,
+    INSERT INTO billing.invoice_lines (invoice_id, company_id, line_number, kind, description, quantity, unit_price,
+                                       amount, billed_period_id, billed_seconds, billed_appointments)
+    SELECT invoice.id, company_row.id, x.ordinality, x.line ->> 'kind', x.line ->> 'description', (x.line ->> 'quantity')::numeric,
            (x.line ->> 'unit_price')::numeric, (x.line ->> 'amount')::numeric, (x.line ->> 'billed_period_id')::bigint,
            (x.line ->> 'billed_seconds')::bigint, (x.line ->> 'billed_appointments')::bigint
       FROM pg_catalog.jsonb_array_elements(lines) WITH ORDINALITY AS x(line, ordinality);
@@ -997,7 +1036,7 @@ BEGIN
         RAISE EXCEPTION 'months must be between 1 and 120' USING ERRCODE = 'invalid_parameter_value';
     END IF;
     PERFORM billing._check_as_of(as_of);
-    company_row := billing._company(company);
+    company_row := billing._company(company, 'usage_trends');
     today := (as_of AT TIME ZONE company_row.timezone)::date;
     day := today;
     FOR i IN 1..months LOOP
@@ -1034,7 +1073,7 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    company_row billing.companies := billing._company(company);
+    company_row billing.companies := billing._company(company, 'billing_history');
 BEGIN
     RETURN QUERY
         SELECT i.id, i.number, bp.start_date, bp.end_date, i.issued_at, i.total, i.currency, i.status, i.pdf_url
@@ -1066,7 +1105,7 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'billing period % is not accessible', period USING ERRCODE = 'insufficient_privilege';
     END IF;
-    company_row := billing._company(period_row.company_id);
+    company_row := billing._company(period_row.company_id, 'period_detail');
     SELECT * INTO totals FROM billing.period_totals(company_row.id, period_row.start_date, period_row.end_date);
 
     SELECT pg_catalog.to_jsonb(i) - 'company_id' INTO invoice_doc
@@ -1137,7 +1176,7 @@ COMMENT ON FUNCTION billing.csv_record(text[]) IS
 
 -- The CSV export of a period, one record a row (header first, no line terminators): streams
 -- through a tuplestore, so a period with millions of calls needs work_mem, not its size.
-CREATE FUNCTION billing.period_csv_lines(period bigint, granularity text DEFAULT 'call')
+CREATE FUNCTION billing._period_csv_lines(period bigint, granularity text, api_name text)
 RETURNS SETOF text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -1159,7 +1198,7 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'billing period % is not accessible', period USING ERRCODE = 'insufficient_privilege';
     END IF;
-    company_row := billing._company(period_row.company_id);
+    company_row := billing._company(period_row.company_id, api_name);
     period_from := period_row.start_date::timestamp AT TIME ZONE company_row.timezone;
     period_until := (period_row.end_date + 1)::timestamp AT TIME ZONE company_row.timezone;
 
@@ -1187,6 +1226,12 @@ BEGIN
     END IF;
 END
 $$;
+
+CREATE FUNCTION billing.period_csv_lines(period bigint, granularity text DEFAULT 'call')
+RETURNS SETOF text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT billing._period_csv_lines(period, granularity, 'period_csv_lines') $$;
 COMMENT ON FUNCTION billing.period_csv_lines(bigint, text) IS
     'The CSV export of a period as one record a row, for streaming very large periods';
 
@@ -1196,7 +1241,7 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT pg_catalog.string_agg(line || E'\r\n', '' ORDER BY n)
-      FROM billing.period_csv_lines(period, granularity) WITH ORDINALITY AS x(line, n)
+      FROM billing._period_csv_lines(period, granularity, 'period_csv') WITH ORDINALITY AS x(line, n)
 $$;
 COMMENT ON FUNCTION billing.period_csv(bigint, text) IS
     'The CSV export of a period (RFC 4180, CRLF, header row; granularity call or day)';
@@ -1211,8 +1256,8 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    company_row billing.companies := billing._company(company);
-    projection jsonb := billing._usage(company_row.id, as_of, true);
+    company_row billing.companies := billing._company(company, 'upcoming_charges');
+    projection jsonb := billing._usage(company_row.id, as_of, true, NULL);
     next_plan billing.pricing_plans;
 BEGIN
     renewal_date := (projection #>> '{current,period,end}')::date + 1;
@@ -1280,7 +1325,7 @@ DECLARE
     today date;
 BEGIN
     PERFORM billing._check_as_of(as_of);
-    company_row := billing._company(company);
+    company_row := billing._company(company, 'company_payment_methods');
     today := (as_of AT TIME ZONE company_row.timezone)::date;
     RETURN QUERY
         SELECT m.id, m.brand, m.last4, pg_catalog.format('%s/%s', pg_catalog.lpad(m.exp_month::text, 2, '0'), m.exp_year),
@@ -1322,19 +1367,15 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    target bigint := billing.resolve_company(company);
     company_row billing.companies;
     today date;
     period record;
     plan billing.pricing_plans;
     recent bigint;
-    preloaded boolean;
+    runtime record;
 BEGIN
     PERFORM billing._check_as_of(as_of);
-    SELECT * INTO company_row FROM billing.companies c WHERE c.id = target;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'company % is not accessible', target USING ERRCODE = 'insufficient_privilege';
-    END IF;
+    company_row := billing._company(company, 'diagnose');
     "check" := 'company_active';
     ok := company_row.active;
     detail := pg_catalog.format('%s (%s, %s)', company_row.name, company_row.timezone,
@@ -1385,17 +1426,287 @@ BEGIN
     END IF;
     RETURN NEXT;
 
-    preloaded := 'company_billing' = ANY (pg_catalog.string_to_array(
-                     pg_catalog.replace(pg_catalog.current_setting('shared_preload_libraries'), ' ', ''), ','));
+    SELECT * INTO runtime FROM billing._runtime_status();
     "check" := 'library_preloaded';
-    ok := preloaded;
-    detail := CASE WHEN preloaded THEN 'company_billing is in shared_preload_libraries'
-                   ELSE 'company_billing is not in shared_preload_libraries' END;
+    ok := runtime.preloaded;
+    detail := CASE WHEN runtime.preloaded THEN 'company_billing is in shared_preload_libraries'
+                   ELSE 'company_billing is not in shared_preload_libraries: the rate limiter and the audit writer are off' END;
+    RETURN NEXT;
+
+    "check" := 'audit_writer';
+    ok := runtime.audit_writer_pid IS NOT NULL;
+    detail := CASE WHEN NOT runtime.preloaded THEN 'off (library not preloaded): API reads are not audited'
+                   WHEN runtime.audit_writer_pid IS NULL THEN 'not running (a standby, or it is restarting): reads are queued'
+                   ELSE pg_catalog.format('running as pid %s; %s queued, %s written, %s dropped', runtime.audit_writer_pid,
+                                          runtime.audit_queued, runtime.audit_flushed, runtime.audit_dropped) END;
+    RETURN NEXT;
+
+    "check" := 'rate_limiter';
+    ok := runtime.preloaded;
+    detail := CASE WHEN NOT runtime.preloaded THEN 'off (library not preloaded): viewers are not rate limited'
+                   ELSE pg_catalog.format('on: %s calls a minute per viewer role, %s keys tracked',
+                                          pg_catalog.current_setting('billing.viewer_rate_limit'), runtime.rate_limit_keys) END;
     RETURN NEXT;
 END
 $$;
 COMMENT ON FUNCTION billing.diagnose(bigint, timestamptz) IS
     'The troubleshooting guide as one call: one row per check';
+
+------------------------------------------------------------------------------------------
+-- Security (DESIGN.md section 5): company context, role mapping, audit, rate limiting, RLS
+------------------------------------------------------------------------------------------
+
+-- billing.company_id as set with SET LOCAL in this transaction (NULL when unset); a value from a
+-- session-level SET raises 42501 (src/pg/session_functions.cpp).
+CREATE FUNCTION billing._transaction_company_setting() RETURNS text
+LANGUAGE C STABLE PARALLEL RESTRICTED
+AS 'MODULE_PATHNAME', 'billing_transaction_company_setting';
+
+CREATE FUNCTION billing._setting_company() RETURNS bigint
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    setting text := billing._transaction_company_setting();
+BEGIN
+    IF setting IS NOT NULL AND setting !~ '^[0-9]{1,18}$' THEN
+        RAISE EXCEPTION 'billing.company_id must be a company id, not "%"', pg_catalog.left(setting, 40)
+            USING ERRCODE = 'invalid_text_representation';
+    END IF;
+    RETURN setting::bigint;
+END
+$$;
+
+-- A viewer: a member of billing_viewer that is neither application nor administrator.
+-- (pg_has_role is true for superusers, which therefore count as administrators.)
+CREATE FUNCTION billing._is_viewer() RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.pg_has_role('billing_viewer', 'MEMBER')
+       AND NOT pg_catalog.pg_has_role('billing_app', 'MEMBER')
+       AND NOT pg_catalog.pg_has_role('billing_admin', 'MEMBER')
+$$;
+
+-- Which login role of billing_viewer sees which company (one company per role).
+CREATE TABLE billing.viewer_companies (
+    role_name  text PRIMARY KEY,
+    company_id bigint NOT NULL REFERENCES billing.companies (id),
+    granted_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+SELECT pg_catalog.pg_extension_config_dump('billing.viewer_companies', '');
+COMMENT ON TABLE billing.viewer_companies IS
+    'The company each billing_viewer login role is pinned to (see grant_company_access)';
+
+-- The company of the current role and transaction, for row level security and applications:
+-- a viewer's mapped company, else the transaction's SET LOCAL billing.company_id, else NULL
+-- (and NULL matches no row: the policies fail closed).
+CREATE FUNCTION billing.current_company() RETURNS bigint
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF billing._is_viewer() THEN
+        RETURN (SELECT v.company_id FROM billing.viewer_companies v WHERE v.role_name = current_user);
+    END IF;
+    RETURN billing._setting_company();
+END
+$$;
+COMMENT ON FUNCTION billing.current_company() IS
+    'The company the current role and transaction may see (NULL: none)';
+
+CREATE FUNCTION billing.grant_company_access(role regrole, company bigint) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    current_company bigint;
+BEGIN
+    IF role IS NULL OR company IS NULL THEN
+        RAISE EXCEPTION 'role and company must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT pg_catalog.pg_has_role(role::oid, 'billing_viewer', 'MEMBER')
+       OR pg_catalog.pg_has_role(role::oid, 'billing_app', 'MEMBER')
+       OR pg_catalog.pg_has_role(role::oid, 'billing_admin', 'MEMBER') THEN
+        RAISE EXCEPTION 'role % must be a member of billing_viewer (and of neither billing_app nor billing_admin)', role
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'GRANT billing_viewer TO the role first.';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM billing.companies c WHERE c.id = company) THEN
+        RAISE EXCEPTION 'company % does not exist', company USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    SELECT v.company_id INTO current_company FROM billing.viewer_companies v WHERE v.role_name = role::text;
+    IF FOUND AND current_company <> company THEN
+        RAISE EXCEPTION 'role % is already mapped to company %', role, current_company
+            USING ERRCODE = 'unique_violation', HINT = 'A viewer sees one company: revoke that access first.';
+    END IF;
+    INSERT INTO billing.viewer_companies (role_name, company_id) VALUES (role::text, company)
+    ON CONFLICT (role_name) DO NOTHING;
+END
+$$;
+COMMENT ON FUNCTION billing.grant_company_access(regrole, bigint) IS
+    'Pins a billing_viewer login role to one company';
+
+CREATE FUNCTION billing.revoke_company_access(role regrole, company bigint) RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF role IS NULL OR company IS NULL THEN
+        RAISE EXCEPTION 'role and company must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    DELETE FROM billing.viewer_companies v WHERE v.role_name = role::text AND v.company_id = company;
+    RETURN FOUND;
+END
+$$;
+COMMENT ON FUNCTION billing.revoke_company_access(regrole, bigint) IS
+    'Removes a viewer role''s access to its company; true when there was one';
+
+-- Every API read, written by the audit writer (a background worker) from a shared-memory queue.
+CREATE TABLE billing.audit_log (
+    id                bigserial PRIMARY KEY,
+    read_at           timestamptz NOT NULL,
+    company_id        bigint NOT NULL,
+    session_user_name text NOT NULL,
+    current_user_name text NOT NULL,
+    function_name     text NOT NULL,
+    written_at        timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+CREATE INDEX audit_log_company_read_at_idx ON billing.audit_log (company_id, read_at);
+SELECT pg_catalog.pg_extension_config_dump('billing.audit_log', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.audit_log_id_seq', '');
+COMMENT ON TABLE billing.audit_log IS 'Who read which company''s billing data through which function, and when';
+
+-- Queues an audit entry and rate-limits viewers (src/pg/audit.cpp); no write in the caller's
+-- transaction, so reads work READ ONLY and on a standby.
+CREATE FUNCTION billing._record_read(company bigint, function_name text, throttle_key text) RETURNS void
+LANGUAGE C VOLATILE PARALLEL RESTRICTED
+AS 'MODULE_PATHNAME', 'billing_record_read';
+
+CREATE FUNCTION billing._runtime_status(OUT preloaded boolean, OUT audit_writer_pid integer,
+                                        OUT audit_queued bigint, OUT audit_flushed bigint,
+                                        OUT audit_dropped bigint, OUT rate_limit_keys bigint)
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'billing_runtime_status';
+
+-- Shared-memory token bucket: true when `key` may make one more call (per_minute calls a
+-- minute, bursts up to per_minute). All backends and so all application servers share it.
+CREATE FUNCTION billing.throttle(key text, per_minute integer, as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS boolean
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED
+AS 'MODULE_PATHNAME', 'billing_throttle';
+COMMENT ON FUNCTION billing.throttle(text, integer, timestamptz) IS
+    'Token-bucket rate limit shared by all backends: true when the call is admitted';
+
+-- Waits until the audit writer has written everything queued so far (for tests and shutdown
+-- scripts); false on timeout or when the library is not preloaded.
+CREATE FUNCTION billing.audit_flush_wait(timeout interval DEFAULT '10 seconds') RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    deadline timestamptz := pg_catalog.clock_timestamp() + timeout;
+    status record;
+BEGIN
+    LOOP
+        SELECT * INTO status FROM billing._runtime_status();
+        IF NOT status.preloaded THEN
+            RETURN false;
+        END IF;
+        IF status.audit_queued = 0 THEN
+            -- The writer takes entries off the queue before committing them: one more beat.
+            PERFORM pg_catalog.pg_sleep(0.2);
+            RETURN true;
+        END IF;
+        IF pg_catalog.clock_timestamp() > deadline THEN
+            RETURN false;
+        END IF;
+        PERFORM pg_catalog.pg_sleep(0.05);
+    END LOOP;
+END
+$$;
+
+-- Row level security on every table, forced (also for the table owner), failing closed.
+DO $$
+DECLARE
+    table_name text;
+BEGIN
+    FOREACH table_name IN ARRAY ARRAY['companies', 'pricing_plans', 'billing_periods', 'calls', 'appointments',
+                                      'invoices', 'invoice_lines', 'payment_methods', 'viewer_companies', 'audit_log'] LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE billing.%I ENABLE ROW LEVEL SECURITY', table_name);
+        EXECUTE pg_catalog.format('ALTER TABLE billing.%I FORCE ROW LEVEL SECURITY', table_name);
+        EXECUTE pg_catalog.format('CREATE POLICY %I ON billing.%I TO billing_admin USING (true) WITH CHECK (true)',
+                                  table_name || '_admin', table_name);
+    END LOOP;
+    -- Viewers and the application read one company: the scalar subquery evaluates the company
+    -- once per statement.
+    FOREACH table_name IN ARRAY ARRAY['pricing_plans', 'billing_periods', 'calls', 'appointments',
+                                      'invoices', 'invoice_lines', 'payment_methods'] LOOP
+        EXECUTE pg_catalog.format(
+            'CREATE POLICY %I ON billing.%I FOR SELECT TO billing_viewer, billing_app '
+            'USING (company_id = (SELECT billing.current_company()))', table_name || '_company', table_name);
+    END LOOP;
+END
+$$;
+CREATE POLICY companies_company ON billing.companies FOR SELECT TO billing_viewer, billing_app
+    USING (id = (SELECT billing.current_company()));
+-- The application keeps payment methods in sync with the payment provider.
+CREATE POLICY payment_methods_app_write ON billing.payment_methods FOR ALL TO billing_app
+    USING (company_id = (SELECT billing.current_company()))
+    WITH CHECK (company_id = (SELECT billing.current_company()));
+-- A viewer may read its own mapping (the company it already sees), nothing else.
+CREATE POLICY viewer_companies_own ON billing.viewer_companies FOR SELECT TO billing_viewer
+    USING (role_name = current_user);
+
+-- Privileges: nothing for PUBLIC but the pure functions.
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA billing FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    billing.price(jsonb, numeric, numeric), billing.price(text, numeric, numeric),
+    billing.price(billing.pricing_plans, numeric, numeric), billing.price_seconds(jsonb, numeric, numeric),
+    billing.plan_config(billing.pricing_plans), billing.csv_record(text[]),
+    billing.is_valid_timezone(text), billing.looks_like_card_number(text)
+    TO PUBLIC;
+-- Everyone may see the schema's names and call the pure functions; nothing else without a role.
+GRANT USAGE ON SCHEMA billing TO PUBLIC;
+
+-- Reading: the dashboard API and the helpers it runs as the caller.
+GRANT EXECUTE ON FUNCTION
+    billing.usage_current(bigint, timestamptz), billing.usage_projection(bigint, timestamptz),
+    billing.usage_trends(bigint, integer, timestamptz), billing.upcoming_charges(bigint, timestamptz),
+    billing.billing_history(bigint), billing.period_detail(bigint),
+    billing.period_csv(bigint, text), billing.period_csv_lines(bigint, text),
+    billing.company_payment_methods(bigint, timestamptz), billing.diagnose(bigint, timestamptz),
+    billing.current_company(), billing.resolve_company(bigint), billing.period_for(bigint, date),
+    billing.plan_for_period(bigint, date, date), billing.period_totals(bigint, date, date, timestamptz),
+    billing._company(bigint, text), billing._is_viewer(), billing._setting_company(),
+    billing._transaction_company_setting(), billing._record_read(bigint, text, text),
+    billing._runtime_status(), billing._check_as_of(timestamptz),
+    billing._usage(bigint, timestamptz, boolean, text),
+    billing._usage_document(jsonb, date, date, date, bigint, bigint, bigint, bigint, boolean),
+    billing._charge_lines(billing.pricing_plans, text, bigint, bigint),
+    billing._period_csv_lines(bigint, text, text)
+    TO billing_viewer, billing_app, billing_admin;
+GRANT SELECT ON billing.companies, billing.pricing_plans, billing.billing_periods, billing.calls,
+    billing.appointments, billing.invoices, billing.invoice_lines, billing.payment_methods
+    TO billing_viewer, billing_app;
+GRANT SELECT ON billing.viewer_companies TO billing_viewer;
+
+-- The application: rate limits of its own and payment method sync.
+GRANT EXECUTE ON FUNCTION billing.throttle(text, integer, timestamptz),
+    billing.set_default_payment_method(bigint) TO billing_app, billing_admin;
+GRANT INSERT, UPDATE, DELETE ON billing.payment_methods TO billing_app;
+GRANT USAGE ON SEQUENCE billing.payment_methods_id_seq TO billing_app;
+
+-- Administration: plans, periods, ingestion, closing, access.
+GRANT EXECUTE ON FUNCTION
+    billing.record_call(bigint, text, timestamptz, integer, text),
+    billing.record_appointment(bigint, text, timestamptz, text, text),
+    billing.ensure_periods(timestamptz), billing.close_period(bigint, timestamptz),
+    billing.mark_invoice(bigint, text, text, timestamptz),
+    billing.grant_company_access(regrole, bigint), billing.revoke_company_access(regrole, bigint),
+    billing.audit_flush_wait(interval)
+    TO billing_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA billing TO billing_admin;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA billing TO billing_admin;
 
 ------------------------------------------------------------------------------------------
 -- Test support

@@ -50,7 +50,9 @@ fi
 build_and_install
 
 log "pg_regress suite (sql/, expected/)"
-start_cluster regress
+# The suite runs with the library preloaded (shared memory: audit queue, rate limiter) and the
+# audit writer pointed at pg_regress's database.
+start_cluster regress -c shared_preload_libraries=company_billing -c billing.database=contrib_regression
 set +e
 make -s installcheck >build/installcheck.log 2>&1
 set -e
@@ -65,6 +67,28 @@ if [ "$regress_passed" -eq 0 ] && [ "$regress_failed" -eq 0 ]; then
   regress_failed=1
 fi
 count "$regress_passed" "$regress_failed" "pg_regress"
+
+log "rate limiter under concurrency (pgbench: 4 clients x 50 attempts, limit 100)"
+psql -X -q -d contrib_regression -c "CREATE TABLE regress_admitted (n int)"
+"$(pg_bindir)/pgbench" -n -c 4 -j 2 -t 50 -f test/limiter_concurrency.sql contrib_regression >build/pgbench_limiter.log 2>&1 || cat build/pgbench_limiter.log
+admitted=$(psql -X -At -d contrib_regression -c "SELECT count(*) FROM regress_admitted")
+echo "    admitted $admitted of 200 attempts"
+if [ "$admitted" = "100" ]; then count 1 0 "limiter concurrency"; else count 0 1 "limiter concurrency"; fi
+
+log "without shared_preload_libraries (test/nopreload)"
+stop_cluster
+start_cluster nopreload
+set +e
+"$(pg_config --pkglibdir)/pgxs/src/test/regress/pg_regress" --inputdir=test/nopreload \
+  --outputdir=build/nopreload --bindir="$(pg_bindir)" --load-extension=btree_gist \
+  --dbname=nopreload_regression nopreload >build/nopreload.log 2>&1
+set -e
+grep -E '^(test|ok|not ok) ' build/nopreload.log || cat build/nopreload.log
+nopreload_passed=$(grep -cE '^(test .*\.\.\. ok|ok [0-9]+ )' build/nopreload.log || true)
+nopreload_failed=$(grep -cE '^(test .*\.\.\. FAILED|not ok [0-9]+ )' build/nopreload.log || true)
+[ "$nopreload_failed" -gt 0 ] && [ -f build/nopreload/regression.diffs ] && cat build/nopreload/regression.diffs
+if [ "$nopreload_passed" -eq 0 ] && [ "$nopreload_failed" -eq 0 ]; then nopreload_failed=1; fi
+count "$nopreload_passed" "$nopreload_failed" "pg_regress without preload"
 
 echo
 echo "$passed passed, $failed failed"

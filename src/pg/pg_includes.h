@@ -20,4 +20,5 @@ extern "C" {
 #include "utils/datetime.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
+#include "utils/timestamp.h"
 }

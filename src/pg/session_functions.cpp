@@ -1,0 +1,70 @@
+// billing._transaction_company_setting() -> text: the billing.company_id of this transaction.
+// billing._runtime_status() -> (preloaded, audit_writer_pid, audit_queued, audit_flushed,
+//                               audit_dropped, rate_limit_keys)
+#include "core/errors.h"
+#include "pg/convert.h"
+#include "pg/guard.h"
+#include "pg/shared_state.h"
+
+extern "C" {
+#include "utils/guc.h"
+#include "utils/guc_tables.h"
+}
+
+namespace billing::pg {
+namespace {
+
+// The value of billing.company_id if it was set with SET LOCAL (or set_config(..., true)) in the
+// current transaction, NULL if it is not set. A value from a session-level SET is refused: on a
+// pooled connection it would carry one request's company into the next.
+Datum transaction_company_setting(FunctionCallInfo fcinfo) {
+  const char* value = call([] { return GetConfigOption("billing.company_id", true, false); });
+  if (value == nullptr || value[0] == '\0') PG_RETURN_NULL();
+  struct config_generic** variables = get_guc_variables();
+  const int count = GetNumConfigOptions();
+  const struct config_generic* setting = nullptr;
+  for (int i = 0; i < count && setting == nullptr; ++i)
+    if (pg_strcasecmp(variables[i]->name, "billing.company_id") == 0) setting = variables[i];
+  const GucStack* stack = setting != nullptr ? setting->stack : nullptr;
+  if (stack == nullptr || (stack->state != GUC_LOCAL && stack->state != GUC_SET_LOCAL))
+    throw BillingError("42501", "billing.company_id must be set with SET LOCAL in the current transaction",
+                       "A session-level SET could carry one request's company into the next "
+                       "request on a pooled connection, so it is ignored.");
+  return text_datum(value);
+}
+
+Datum runtime_status(FunctionCallInfo fcinfo) {
+  const SharedState* shared = shared_state();
+  Datum values[6] = {};
+  bool nulls[6] = {};
+  values[0] = BoolGetDatum(shared != nullptr);
+  if (shared == nullptr) {
+    for (int i = 1; i < 6; ++i) nulls[i] = true;
+  } else {
+    AuditQueue* queue = shared->audit;
+    call([&] {
+      LWLockAcquire(queue->lock, LW_SHARED);
+      values[1] = Int32GetDatum(queue->worker_pid);
+      nulls[1] = queue->worker_pid == 0;
+      values[2] = Int64GetDatum(static_cast<int64>(queue->head - queue->tail));
+      values[3] = Int64GetDatum(static_cast<int64>(queue->flushed));
+      values[4] = Int64GetDatum(static_cast<int64>(queue->dropped));
+      LWLockRelease(queue->lock);
+      LWLockAcquire(shared->limiter_lock, LW_SHARED);
+      values[5] = Int64GetDatum(hash_get_num_entries(shared->limiter));
+      LWLockRelease(shared->limiter_lock);
+    });
+  }
+  return call([&] {
+    TupleDesc descriptor;
+    if (get_call_result_type(fcinfo, nullptr, &descriptor) != TYPEFUNC_COMPOSITE)
+      ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("_runtime_status must return a record")));
+    return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(descriptor), values, nulls));
+  });
+}
+
+}  // namespace
+}  // namespace billing::pg
+
+BILLING_SQL_FUNCTION(billing_transaction_company_setting, billing::pg::transaction_company_setting)
+BILLING_SQL_FUNCTION(billing_runtime_status, billing::pg::runtime_status)

@@ -1,0 +1,75 @@
+#include "pg/shared_state.h"
+
+extern "C" {
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/shmem.h"
+}
+
+namespace billing::pg {
+
+int audit_queue_size = 16384;
+int rate_limit_keys = 10000;
+int viewer_rate_limit = 60;
+bool audit_enabled = true;
+char* audit_database = nullptr;
+
+namespace {
+
+constexpr const char* kTrancheName = "company_billing";
+constexpr int kLockCount = 2;  // 0: audit queue, 1: rate limiter
+
+SharedState state = {nullptr, nullptr, nullptr};
+bool attached = false;
+shmem_request_hook_type previous_request_hook = nullptr;
+shmem_startup_hook_type previous_startup_hook = nullptr;
+
+Size audit_queue_bytes() {
+  return add_size(offsetof(AuditQueue, entries),
+                  mul_size(static_cast<Size>(audit_queue_size), sizeof(AuditEntry)));
+}
+
+void request_shared_memory() {
+  if (previous_request_hook != nullptr) previous_request_hook();
+  RequestAddinShmemSpace(add_size(MAXALIGN(audit_queue_bytes()),
+                                  hash_estimate_size(rate_limit_keys, sizeof(LimiterEntry))));
+  RequestNamedLWLockTranche(kTrancheName, kLockCount);
+}
+
+void attach_shared_memory() {
+  if (previous_startup_hook != nullptr) previous_startup_hook();
+  LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+  bool found = false;
+  auto* queue = static_cast<AuditQueue*>(ShmemInitStruct("company_billing audit queue",
+                                                         audit_queue_bytes(), &found));
+  LWLockPadded* locks = GetNamedLWLockTranche(kTrancheName);
+  if (!found) {
+    queue->lock = &locks[0].lock;
+    queue->capacity = audit_queue_size;
+    queue->head = queue->tail = queue->dropped = queue->flushed = 0;
+    queue->worker_pid = 0;
+    queue->worker_latch = nullptr;
+  }
+  HASHCTL info = {};
+  info.keysize = sizeof(uint64);
+  info.entrysize = sizeof(LimiterEntry);
+  state.limiter = ShmemInitHash("company_billing rate limiter", rate_limit_keys, rate_limit_keys,
+                                &info, HASH_ELEM | HASH_BLOBS);
+  state.audit = queue;
+  state.limiter_lock = &locks[1].lock;
+  LWLockRelease(AddinShmemInitLock);
+  attached = true;
+}
+
+}  // namespace
+
+const SharedState* shared_state() { return attached ? &state : nullptr; }
+
+void install_shared_memory_hooks() {
+  previous_request_hook = shmem_request_hook;
+  shmem_request_hook = request_shared_memory;
+  previous_startup_hook = shmem_startup_hook;
+  shmem_startup_hook = attach_shared_memory;
+}
+
+}  // namespace billing::pg

@@ -1,0 +1,63 @@
+// What the library keeps in shared memory when it is in shared_preload_libraries: the audit
+// queue and the rate limiter's buckets. Plain C structs only; every backend maps the same bytes.
+#pragma once
+
+#include "core/token_bucket.h"
+#include "pg/pg_includes.h"
+
+extern "C" {
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "utils/hsearch.h"
+}
+
+namespace billing::pg {
+
+inline constexpr int kFunctionNameLength = 64;
+
+struct AuditEntry {
+  TimestampTz at;
+  Oid database;
+  int64 company;
+  char session_user_name[NAMEDATALEN];
+  char current_user_name[NAMEDATALEN];
+  char function_name[kFunctionNameLength];
+};
+
+struct AuditQueue {
+  LWLock* lock;
+  int capacity;
+  uint64 head;      // next entry to write (monotonic; index = head % capacity)
+  uint64 tail;      // next entry to flush
+  uint64 dropped;   // entries lost because the queue was full
+  uint64 flushed;   // entries written to billing.audit_log
+  pid_t worker_pid; // 0 while no audit writer runs
+  Latch* worker_latch;
+  AuditEntry entries[FLEXIBLE_ARRAY_MEMBER];
+};
+
+struct LimiterEntry {
+  uint64 key;  // hash of the caller's key text
+  TokenBucket bucket;
+};
+
+struct SharedState {
+  AuditQueue* audit;
+  LWLock* limiter_lock;
+  HTAB* limiter;  // uint64 -> LimiterEntry
+};
+
+// Settings (GUCs), defined in _PG_init.
+extern int audit_queue_size;
+extern int rate_limit_keys;
+extern int viewer_rate_limit;
+extern bool audit_enabled;
+extern char* audit_database;
+
+// The shared state, or nullptr when the library was not preloaded.
+const SharedState* shared_state();
+
+// Called from _PG_init while shared_preload_libraries is processed.
+void install_shared_memory_hooks();
+
+}  // namespace billing::pg
