@@ -22,6 +22,8 @@ extern "C" {
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/guc.h"
 #include "utils/snapmgr.h"
 
 PGDLLEXPORT void billing_audit_writer_main(Datum);
@@ -61,9 +63,12 @@ Datum record_read(FunctionCallInfo fcinfo) {
     if (queue->head - queue->tail >= static_cast<uint64>(queue->capacity)) {
       ++queue->dropped;
     } else {
-      if (queue->head == queue->tail) wake = queue->worker_latch;
       queue->entries[queue->head % queue->capacity] = entry;
       ++queue->head;
+      // The writer wakes every second on its own; it is woken early only when the queue is half
+      // full, so that it writes big batches instead of one transaction per read.
+      if (queue->head - queue->tail == static_cast<uint64>(queue->capacity / 2))
+        wake = queue->worker_latch;
     }
     LWLockRelease(queue->lock);
   });
@@ -109,19 +114,32 @@ void write_batch(const AuditEntry* batch, int count) {
   pgstat_report_activity(STATE_RUNNING, "company_billing: writing audit entries");
   bool ready = SPI_execute("SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'company_billing'",
                            true, 1) == SPI_OK_SELECT && SPI_processed == 1;
-  if (ready) {
-    Oid types[6] = {TIMESTAMPTZOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, INT4OID};
-    SPIPlanPtr plan = SPI_prepare(
-        "INSERT INTO billing.audit_log (read_at, company_id, session_user_name, current_user_name, "
-        "function_name) VALUES ($1, $2, $3, $4, $5)",
-        5, types);
+  if (ready && count > 0) {
+    // One INSERT per batch: the arrays go in as parameters and unnest() into rows.
+    Datum* at = static_cast<Datum*>(palloc(sizeof(Datum) * count));
+    Datum* company = static_cast<Datum*>(palloc(sizeof(Datum) * count));
+    Datum* session_user_name = static_cast<Datum*>(palloc(sizeof(Datum) * count));
+    Datum* current_user_name = static_cast<Datum*>(palloc(sizeof(Datum) * count));
+    Datum* function_name = static_cast<Datum*>(palloc(sizeof(Datum) * count));
     for (int i = 0; i < count; ++i) {
-      Datum values[5] = {TimestampTzGetDatum(batch[i].at), Int64GetDatum(batch[i].company),
-                         CStringGetTextDatum(batch[i].session_user_name),
-                         CStringGetTextDatum(batch[i].current_user_name),
-                         CStringGetTextDatum(batch[i].function_name)};
-      SPI_execute_plan(plan, values, nullptr, false, 0);
+      at[i] = TimestampTzGetDatum(batch[i].at);
+      company[i] = Int64GetDatum(batch[i].company);
+      session_user_name[i] = CStringGetTextDatum(batch[i].session_user_name);
+      current_user_name[i] = CStringGetTextDatum(batch[i].current_user_name);
+      function_name[i] = CStringGetTextDatum(batch[i].function_name);
     }
+    Oid types[5] = {TIMESTAMPTZARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+    Datum values[5] = {
+        PointerGetDatum(construct_array(at, count, TIMESTAMPTZOID, sizeof(TimestampTz), true, TYPALIGN_DOUBLE)),
+        PointerGetDatum(construct_array(company, count, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE)),
+        PointerGetDatum(construct_array(session_user_name, count, TEXTOID, -1, false, TYPALIGN_INT)),
+        PointerGetDatum(construct_array(current_user_name, count, TEXTOID, -1, false, TYPALIGN_INT)),
+        PointerGetDatum(construct_array(function_name, count, TEXTOID, -1, false, TYPALIGN_INT))};
+    SPI_execute_with_args(
+        "INSERT INTO billing.audit_log (read_at, company_id, session_user_name, current_user_name, "
+        "function_name) SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
+        "pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5))",
+        5, types, values, nullptr, false, 0);
   }
   SPI_finish();
   PopActiveSnapshot();
@@ -147,6 +165,8 @@ void billing_audit_writer_main(Datum) {
   pqsignal(SIGTERM, die);
   BackgroundWorkerUnblockSignals();
   BackgroundWorkerInitializeConnection(audit_database, nullptr, 0);
+  // The writer runs as a superuser: nobody's objects in public may stand in for built-ins.
+  SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
 
   AuditQueue* queue = shared_state()->audit;
   LWLockAcquire(queue->lock, LW_EXCLUSIVE);
