@@ -10,7 +10,7 @@ source scripts/common.sh
 ensure_packages
 build_and_install
 log "starting a throwaway cluster"
-start_cluster demo
+start_cluster demo -c shared_preload_libraries=company_billing -c billing.database=demo
 createdb demo
 export PGDATABASE=demo
 psql -X -q -c "CREATE EXTENSION company_billing CASCADE" 2>&1 | grep -v 'installing required extension' || true
@@ -18,6 +18,8 @@ log "loading demo data"
 psql -X -q -f demo/demo_data.sql
 log "dashboard"
 psql -X -q -f demo/dashboard.sql
+log "company scope and audit"
+psql -X -q -f demo/security.sql 2>&1
 
 if [ "${KEEP:-0}" = "1" ]; then
   trap - EXIT
