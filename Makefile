@@ -11,6 +11,9 @@ OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 
 REGRESS = $(basename $(notdir $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=btree_gist
+# Isolation specs (specs/, expected/): concurrent ingestion, closing and reading.
+ISOLATION = $(basename $(notdir $(wildcard specs/*.spec)))
+ISOLATION_OPTS = --load-extension=btree_gist --load-extension=company_billing
 
 PG_CPPFLAGS = -I$(srcdir)/src
 # -Wno-register: PostgreSQL 15's atomics headers use `register`, which C++17 dropped.

@@ -1,4 +1,4 @@
--- company_billing 0.1: schema, pricing evaluators, ingestion and the usage functions.
+-- company_billing 1.0 (released, frozen: later changes ship as company_billing--1.0--X.sql): schema, pricing evaluators, ingestion and the usage functions.
 --
 -- Conventions (DESIGN.md section 5): every object is schema-qualified, every function pins
 -- search_path to pg_catalog, pg_temp (pg_temp last, so a temporary object can never shadow a
