@@ -186,8 +186,11 @@ CREATE TABLE billing.calls (
     -- Lets appointments reference a call of their own company only.
     CONSTRAINT calls_company_id_id_key UNIQUE (company_id, id),
     CONSTRAINT calls_external_id_check CHECK (pg_catalog.length(external_id) BETWEEN 1 AND 255),
-    CONSTRAINT calls_started_at_check CHECK (pg_catalog.isfinite(started_at)),
-    CONSTRAINT calls_duration_sec_check CHECK (duration_sec >= 0),
+    -- Timestamps far outside any billing period are input errors (and would overflow date
+    -- arithmetic); a call longer than a week is a telephony error, not a call.
+    CONSTRAINT calls_started_at_check
+        CHECK (started_at >= '2000-01-01 00:00:00+00' AND started_at < '2100-01-01 00:00:00+00'),
+    CONSTRAINT calls_duration_sec_check CHECK (duration_sec BETWEEN 0 AND 604800),
     CONSTRAINT calls_status_check
         CHECK (status IN ('completed', 'failed', 'missed', 'busy', 'no_answer'))
 );
@@ -209,7 +212,8 @@ CREATE TABLE billing.appointments (
     CONSTRAINT appointments_call_fkey FOREIGN KEY (company_id, call_id)
         REFERENCES billing.calls (company_id, id) ON DELETE SET NULL (call_id),
     CONSTRAINT appointments_external_id_check CHECK (pg_catalog.length(external_id) BETWEEN 1 AND 255),
-    CONSTRAINT appointments_booked_at_check CHECK (pg_catalog.isfinite(booked_at)),
+    CONSTRAINT appointments_booked_at_check
+        CHECK (booked_at >= '2000-01-01 00:00:00+00' AND booked_at < '2100-01-01 00:00:00+00'),
     CONSTRAINT appointments_status_check CHECK (status IN ('booked', 'cancelled'))
 );
 CREATE INDEX appointments_company_booked_at_idx
@@ -437,12 +441,16 @@ BEGIN
         RAISE EXCEPTION 'record_call: external_id must have 1 to 255 characters'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF NOT pg_catalog.isfinite(started_at) THEN
-        RAISE EXCEPTION 'record_call: started_at must be a finite timestamp'
+    IF NOT (started_at >= TIMESTAMPTZ '2000-01-01 00:00:00+00' AND started_at < TIMESTAMPTZ '2100-01-01 00:00:00+00') THEN
+        RAISE EXCEPTION 'record_call: started_at must lie in the years 2000 to 2099'
             USING ERRCODE = 'datetime_field_overflow';
     END IF;
     IF duration_sec < 0 THEN
         RAISE EXCEPTION 'record_call: duration_sec must not be negative, got %', duration_sec
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF duration_sec > 604800 THEN
+        RAISE EXCEPTION 'record_call: duration_sec must be at most 604800 (a week), got %', duration_sec
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF status NOT IN ('completed', 'failed', 'missed', 'busy', 'no_answer') THEN
@@ -485,8 +493,8 @@ BEGIN
         RAISE EXCEPTION 'record_appointment: external_id must have 1 to 255 characters'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF NOT pg_catalog.isfinite(booked_at) THEN
-        RAISE EXCEPTION 'record_appointment: booked_at must be a finite timestamp'
+    IF NOT (booked_at >= TIMESTAMPTZ '2000-01-01 00:00:00+00' AND booked_at < TIMESTAMPTZ '2100-01-01 00:00:00+00') THEN
+        RAISE EXCEPTION 'record_appointment: booked_at must lie in the years 2000 to 2099'
             USING ERRCODE = 'datetime_field_overflow';
     END IF;
     IF status NOT IN ('booked', 'cancelled') THEN
