@@ -3,7 +3,8 @@
 
 # Debian packages the build and the tests need.
 BILLING_PACKAGES=(make g++ cmake postgresql-15 postgresql-contrib postgresql-server-dev-15
-                  libboost-dev nlohmann-json3-dev libgtest-dev)
+                  libboost-dev nlohmann-json3-dev libgtest-dev
+                  clang libclang-rt-14-dev sqlsmith)
 
 log() { printf '\n==> %s\n' "$*"; }
 
@@ -60,7 +61,7 @@ start_cluster() {
   as_cluster_owner "$bindir/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" -w \
     -o "${settings[*]}" start >/dev/null ||
     { cat "$CLUSTER_DIR/server.log"; return 1; }
-  export PGHOST="$CLUSTER_DIR" PGPORT=54329 PGUSER=postgres PGDATABASE=postgres
+  export CLUSTER_DIR PGHOST="$CLUSTER_DIR" PGPORT=54329 PGUSER=postgres PGDATABASE=postgres
   trap stop_cluster EXIT
 }
 

@@ -31,6 +31,35 @@ if [ -z "$gtest_passed" ] && [ -z "$gtest_failed" ]; then
 fi
 count "${gtest_passed:-0}" "${gtest_failed:-0}" "GoogleTest"
 
+log "unit tests of src/core under AddressSanitizer and UndefinedBehaviorSanitizer"
+cmake -S . -B build/asan -DBILLING_SANITIZE=ON >/dev/null
+cmake --build build/asan -j2 >/dev/null
+set +e
+build/asan/core_tests --gtest_brief=1 >build/core_tests_asan.log 2>&1
+asan_status=$?
+set -e
+asan_passed=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' build/core_tests_asan.log)
+if [ "$asan_status" -ne 0 ] || [ -z "$asan_passed" ]; then
+  tail -n 40 build/core_tests_asan.log
+  count "${asan_passed:-0}" 1 "GoogleTest (ASan+UBSan)"
+else
+  count "$asan_passed" 0 "GoogleTest (ASan+UBSan)"
+fi
+
+log "fuzz smoke runs (libFuzzer, 20,000 inputs each, on a copy of fuzz/corpus)"
+CXX=clang++ cmake -S . -B build/fuzz -DBILLING_FUZZ=ON >/dev/null
+cmake --build build/fuzz -j2 --target plan_config_fuzzer decimal_fuzzer csv_fuzzer >/dev/null
+for target in plan_config decimal csv; do
+  rm -rf "build/fuzz/smoke_$target" && mkdir -p "build/fuzz/smoke_$target"
+  if "build/fuzz/${target}_fuzzer" -runs=20000 -max_len=512 -seed=1 "build/fuzz/smoke_$target" "fuzz/corpus/$target" \
+       >"build/fuzz/smoke_$target.log" 2>&1; then
+    count 1 0 "fuzz $target"
+  else
+    tail -n 30 "build/fuzz/smoke_$target.log"
+    count 0 1 "fuzz $target"
+  fi
+done
+
 log "src/core/ stays pure C++ (no PostgreSQL headers)"
 # 1. No core file names a server header.
 if grep -rnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"](postgres|fmgr|funcapi|miscadmin|utils/|access/|catalog/|executor/|nodes/)' src/core; then
@@ -74,6 +103,25 @@ psql -X -q -d contrib_regression -c "CREATE TABLE regress_admitted (n int)"
 admitted=$(psql -X -At -d contrib_regression -c "SELECT count(*) FROM regress_admitted")
 echo "    admitted $admitted of 200 attempts"
 if [ "$admitted" = "100" ]; then count 1 0 "limiter concurrency"; else count 0 1 "limiter concurrency"; fi
+
+# run_check NAME SCRIPT [ARGS]: one more test, passed when the script exits 0.
+run_check() {
+  local name=$1
+  shift
+  log "$name"
+  if bash "$@" >"build/$(basename "$1" .sh).log" 2>&1; then
+    tail -n 3 "build/$(basename "$1" .sh).log" | sed 's/^/    /'
+    count 1 0 "$name"
+  else
+    tail -n 40 "build/$(basename "$1" .sh).log"
+    count 0 1 "$name"
+  fi
+}
+run_check "pg_dump / pg_restore round trip" test/dump_restore.sh
+run_check "upgrades from every released version" test/upgrade.sh
+run_check "sqlsmith as a viewer role (2,000 queries)" test/sqlsmith.sh 2000
+# Last on this cluster: it kills backends, which restarts the server.
+run_check "crash safety (SIGKILL during ingestion and close_period)" test/crash_safety.sh
 
 log "without shared_preload_libraries (test/nopreload)"
 stop_cluster
