@@ -422,6 +422,35 @@ COMMENT ON FUNCTION billing.period_for(bigint, date) IS
 -- Ingestion: idempotent on (company, external_id)
 ------------------------------------------------------------------------------------------
 
+-- The checks record_call() and record_appointment() share, in one place; `event` names the
+-- kind of record in messages ("call", "appointment").
+CREATE FUNCTION billing._check_event(function_name text, event text, company bigint, external_id text,
+                                     at_name text, at timestamptz, status text, known_statuses text[])
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF pg_catalog.length(external_id) NOT BETWEEN 1 AND 255 THEN
+        RAISE EXCEPTION '%: external_id must have 1 to 255 characters', function_name
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT (at >= TIMESTAMPTZ '2000-01-01 00:00:00+00' AND at < TIMESTAMPTZ '2100-01-01 00:00:00+00') THEN
+        RAISE EXCEPTION '%: % must lie in the years 2000 to 2099', function_name, at_name
+            USING ERRCODE = 'datetime_field_overflow';
+    END IF;
+    IF status <> ALL (known_statuses) THEN
+        RAISE EXCEPTION '%: unknown % status "%"', function_name, event, pg_catalog.left(status, 40)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Known statuses: ' || pg_catalog.array_to_string(known_statuses, ', ') || '.';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM billing.companies c WHERE c.id = _check_event.company) THEN
+        RAISE EXCEPTION '%: company % does not exist', function_name, company
+            USING ERRCODE = 'foreign_key_violation';
+    END IF;
+END
+$$;
+
 CREATE FUNCTION billing.record_call(company bigint, external_id text, started_at timestamptz,
                                     duration_sec integer, status text DEFAULT 'completed')
 RETURNS boolean
@@ -437,14 +466,6 @@ BEGIN
                  ELSE 'status' END
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    IF pg_catalog.length(external_id) NOT BETWEEN 1 AND 255 THEN
-        RAISE EXCEPTION 'record_call: external_id must have 1 to 255 characters'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF NOT (started_at >= TIMESTAMPTZ '2000-01-01 00:00:00+00' AND started_at < TIMESTAMPTZ '2100-01-01 00:00:00+00') THEN
-        RAISE EXCEPTION 'record_call: started_at must lie in the years 2000 to 2099'
-            USING ERRCODE = 'datetime_field_overflow';
-    END IF;
     IF duration_sec < 0 THEN
         RAISE EXCEPTION 'record_call: duration_sec must not be negative, got %', duration_sec
             USING ERRCODE = 'invalid_parameter_value';
@@ -453,15 +474,8 @@ BEGIN
         RAISE EXCEPTION 'record_call: duration_sec must be at most 604800 (a week), got %', duration_sec
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF status NOT IN ('completed', 'failed', 'missed', 'busy', 'no_answer') THEN
-        RAISE EXCEPTION 'record_call: unknown call status "%"', pg_catalog.left(status, 40)
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Known statuses: completed, failed, missed, busy, no_answer.';
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM billing.companies c WHERE c.id = record_call.company) THEN
-        RAISE EXCEPTION 'record_call: company % does not exist', company
-            USING ERRCODE = 'foreign_key_violation';
-    END IF;
+    PERFORM billing._check_event('record_call', 'call', company, external_id, 'started_at', started_at, status,
+                                 ARRAY['completed', 'failed', 'missed', 'busy', 'no_answer']);
 
     INSERT INTO billing.calls (company_id, external_id, started_at, duration_sec, status)
     VALUES (record_call.company, record_call.external_id, record_call.started_at,
@@ -489,22 +503,8 @@ BEGIN
                  WHEN booked_at IS NULL THEN 'booked_at' ELSE 'status' END
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    IF pg_catalog.length(external_id) NOT BETWEEN 1 AND 255 THEN
-        RAISE EXCEPTION 'record_appointment: external_id must have 1 to 255 characters'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF NOT (booked_at >= TIMESTAMPTZ '2000-01-01 00:00:00+00' AND booked_at < TIMESTAMPTZ '2100-01-01 00:00:00+00') THEN
-        RAISE EXCEPTION 'record_appointment: booked_at must lie in the years 2000 to 2099'
-            USING ERRCODE = 'datetime_field_overflow';
-    END IF;
-    IF status NOT IN ('booked', 'cancelled') THEN
-        RAISE EXCEPTION 'record_appointment: unknown appointment status "%"', pg_catalog.left(status, 40)
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'Known statuses: booked, cancelled.';
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM billing.companies c WHERE c.id = record_appointment.company) THEN
-        RAISE EXCEPTION 'record_appointment: company % does not exist', company
-            USING ERRCODE = 'foreign_key_violation';
-    END IF;
+    PERFORM billing._check_event('record_appointment', 'appointment', company, external_id, 'booked_at', booked_at,
+                                 status, ARRAY['booked', 'cancelled']);
     IF call_external_id IS NOT NULL THEN
         SELECT c.id INTO linked_call FROM billing.calls c
          WHERE c.company_id = record_appointment.company AND c.external_id = call_external_id;
@@ -1708,6 +1708,7 @@ GRANT USAGE ON SEQUENCE billing.payment_methods_id_seq TO billing_app;
 GRANT EXECUTE ON FUNCTION
     billing.record_call(bigint, text, timestamptz, integer, text),
     billing.record_appointment(bigint, text, timestamptz, text, text),
+    billing._check_event(text, text, bigint, text, text, timestamptz, text, text[]),
     billing.ensure_periods(timestamptz), billing.close_period(bigint, timestamptz),
     billing.mark_invoice(bigint, text, text, timestamptz),
     billing.grant_company_access(regrole, bigint), billing.revoke_company_access(regrole, bigint),

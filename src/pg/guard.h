@@ -36,22 +36,15 @@ class PgError : public std::exception {
 template <typename Fn>
 auto call(Fn&& fn) -> decltype(fn()) {
   using Result = decltype(fn());
-  static_assert(std::is_void_v<Result> || std::is_trivially_destructible_v<Result>,
-                "call() returns plain PostgreSQL values only");
-  MemoryContext caller_context = CurrentMemoryContext;
-  ErrorData* volatile error = nullptr;
   if constexpr (std::is_void_v<Result>) {
-    PG_TRY();
-    { fn(); }
-    PG_CATCH();
-    {
-      MemoryContextSwitchTo(caller_context);
-      error = CopyErrorData();
-      FlushErrorState();
-    }
-    PG_END_TRY();
-    if (error != nullptr) throw PgError(error);
+    call([&] {
+      fn();
+      return 0;
+    });
   } else {
+    static_assert(std::is_trivially_destructible_v<Result>, "call() returns plain PostgreSQL values only");
+    MemoryContext caller_context = CurrentMemoryContext;
+    ErrorData* volatile error = nullptr;
     Result result{};
     PG_TRY();
     { result = fn(); }
