@@ -70,6 +70,8 @@ SELECT CASE WHEN (u -> 'calls' ->> 'total')::bigint = r.calls
 SQL
 }
 figures=$(check_figures); echo "$figures"; [ "$figures" = "figures ok" ]
+rollup=$(q -c "SELECT count(*) FROM billing.verify_usage_daily()")
+echo "rollup rows differing from a recomputation: $rollup"; [ "$rollup" = "0" ]
 
 # 2. A backend dies in the middle of close_period(): nothing of the close survives, and closing
 #    again bills every call exactly once.

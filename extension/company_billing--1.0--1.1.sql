@@ -1,0 +1,269 @@
+-- company_billing 1.0 -> 1.1: exact usage from per-company, per-day rollups (issue 5).
+--
+-- billing.usage_daily holds, per company, company-local day and slot, the calls, completed
+-- calls, seconds and booked appointments. Statement-level triggers on calls and appointments
+-- keep it exact through inserts, updates and deletes (late, out-of-order and corrected data
+-- included). Each backend writes the slot pg_backend_pid() % 8, so concurrent ingestion for one
+-- company spreads over eight rows a day instead of queueing on one. period_totals() reads at
+-- most 8 rows a day instead of every call.
+
+\echo Use "ALTER EXTENSION company_billing UPDATE TO '1.1'" to load this file. \quit
+
+CREATE TABLE billing.usage_daily (
+    company_id          bigint NOT NULL,
+    day                 date NOT NULL,             -- company-local
+    slot                smallint NOT NULL,
+    calls               bigint NOT NULL DEFAULT 0,
+    completed_calls     bigint NOT NULL DEFAULT 0,
+    seconds             bigint NOT NULL DEFAULT 0,
+    appointments        bigint NOT NULL DEFAULT 0, -- booked, not cancelled
+    -- The latest started_at / booked_at ever added to the row (deletes do not lower it): when it
+    -- is after as_of, a read for that day counts the raw rows instead.
+    last_call_at        timestamptz,
+    last_appointment_at timestamptz,
+    CONSTRAINT usage_daily_pkey PRIMARY KEY (company_id, day, slot)
+);
+COMMENT ON TABLE billing.usage_daily IS
+    'Derived, exact per-day usage (kept by triggers; rebuilt by rebuild_usage_daily, never dumped)';
+
+-- Applies the statement's changed calls to the rollup, in (company, day) order so that
+-- concurrent writers lock rollup rows in the same order.
+CREATE FUNCTION billing._roll_up_calls() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    slot smallint := (pg_catalog.pg_backend_pid() % 8)::smallint;
+BEGIN
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO billing.usage_daily AS u (company_id, day, slot, calls, completed_calls, seconds, last_call_at)
+        SELECT k.company_id, (k.started_at AT TIME ZONE c.timezone)::date, slot, pg_catalog.count(*),
+               pg_catalog.count(*) FILTER (WHERE k.status = 'completed'), pg_catalog.sum(k.duration_sec),
+               pg_catalog.max(k.started_at)
+          FROM new_calls k JOIN billing.companies c ON c.id = k.company_id
+         GROUP BY 1, 2 ORDER BY 1, 2
+        ON CONFLICT ON CONSTRAINT usage_daily_pkey DO UPDATE
+           SET calls = u.calls + excluded.calls, completed_calls = u.completed_calls + excluded.completed_calls,
+               seconds = u.seconds + excluded.seconds,
+               last_call_at = GREATEST(u.last_call_at, excluded.last_call_at);
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO billing.usage_daily AS u (company_id, day, slot, calls, completed_calls, seconds)
+        SELECT k.company_id, (k.started_at AT TIME ZONE c.timezone)::date, slot, -pg_catalog.count(*),
+               -pg_catalog.count(*) FILTER (WHERE k.status = 'completed'), -pg_catalog.sum(k.duration_sec)
+          FROM old_calls k JOIN billing.companies c ON c.id = k.company_id
+         GROUP BY 1, 2 ORDER BY 1, 2
+        ON CONFLICT ON CONSTRAINT usage_daily_pkey DO UPDATE
+           SET calls = u.calls + excluded.calls, completed_calls = u.completed_calls + excluded.completed_calls,
+               seconds = u.seconds + excluded.seconds;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION billing._roll_up_appointments() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    slot smallint := (pg_catalog.pg_backend_pid() % 8)::smallint;
+BEGIN
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO billing.usage_daily AS u (company_id, day, slot, appointments, last_appointment_at)
+        SELECT a.company_id, (a.booked_at AT TIME ZONE c.timezone)::date, slot,
+               pg_catalog.count(*) FILTER (WHERE a.status <> 'cancelled'), pg_catalog.max(a.booked_at)
+          FROM new_appointments a JOIN billing.companies c ON c.id = a.company_id
+         GROUP BY 1, 2 ORDER BY 1, 2
+        ON CONFLICT ON CONSTRAINT usage_daily_pkey DO UPDATE
+           SET appointments = u.appointments + excluded.appointments,
+               last_appointment_at = GREATEST(u.last_appointment_at, excluded.last_appointment_at);
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO billing.usage_daily AS u (company_id, day, slot, appointments)
+        SELECT a.company_id, (a.booked_at AT TIME ZONE c.timezone)::date, slot,
+               -pg_catalog.count(*) FILTER (WHERE a.status <> 'cancelled')
+          FROM old_appointments a JOIN billing.companies c ON c.id = a.company_id
+         GROUP BY 1, 2 ORDER BY 1, 2
+        ON CONFLICT ON CONSTRAINT usage_daily_pkey DO UPDATE
+           SET appointments = u.appointments + excluded.appointments;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- Transition tables allow one event per trigger.
+CREATE TRIGGER calls_roll_up_insert AFTER INSERT ON billing.calls
+    REFERENCING NEW TABLE AS new_calls FOR EACH STATEMENT EXECUTE FUNCTION billing._roll_up_calls();
+CREATE TRIGGER calls_roll_up_update AFTER UPDATE ON billing.calls
+    REFERENCING OLD TABLE AS old_calls NEW TABLE AS new_calls FOR EACH STATEMENT EXECUTE FUNCTION billing._roll_up_calls();
+CREATE TRIGGER calls_roll_up_delete AFTER DELETE ON billing.calls
+    REFERENCING OLD TABLE AS old_calls FOR EACH STATEMENT EXECUTE FUNCTION billing._roll_up_calls();
+CREATE TRIGGER appointments_roll_up_insert AFTER INSERT ON billing.appointments
+    REFERENCING NEW TABLE AS new_appointments FOR EACH STATEMENT EXECUTE FUNCTION billing._roll_up_appointments();
+CREATE TRIGGER appointments_roll_up_update AFTER UPDATE ON billing.appointments
+    REFERENCING OLD TABLE AS old_appointments NEW TABLE AS new_appointments
+    FOR EACH STATEMENT EXECUTE FUNCTION billing._roll_up_appointments();
+CREATE TRIGGER appointments_roll_up_delete AFTER DELETE ON billing.appointments
+    REFERENCING OLD TABLE AS old_appointments FOR EACH STATEMENT EXECUTE FUNCTION billing._roll_up_appointments();
+
+-- Derived data must follow every change, also those applied with session_replication_role =
+-- replica (logical replication subscribers, maintenance scripts): the rollup triggers fire always.
+ALTER TABLE billing.calls ENABLE ALWAYS TRIGGER calls_roll_up_insert;
+ALTER TABLE billing.calls ENABLE ALWAYS TRIGGER calls_roll_up_update;
+ALTER TABLE billing.calls ENABLE ALWAYS TRIGGER calls_roll_up_delete;
+ALTER TABLE billing.appointments ENABLE ALWAYS TRIGGER appointments_roll_up_insert;
+ALTER TABLE billing.appointments ENABLE ALWAYS TRIGGER appointments_roll_up_update;
+ALTER TABLE billing.appointments ENABLE ALWAYS TRIGGER appointments_roll_up_delete;
+
+-- Recomputes the rollup of one company (or all) from the raw rows; returns the rows written.
+-- For a time zone change, and after a restore with --disable-triggers.
+CREATE FUNCTION billing.rebuild_usage_daily(company bigint DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    written bigint;
+BEGIN
+    DELETE FROM billing.usage_daily u WHERE company IS NULL OR u.company_id = company;
+    INSERT INTO billing.usage_daily (company_id, day, slot, calls, completed_calls, seconds, appointments,
+                                     last_call_at, last_appointment_at)
+    SELECT x.company_id, x.day, 0, pg_catalog.sum(x.calls), pg_catalog.sum(x.completed_calls), pg_catalog.sum(x.seconds),
+           pg_catalog.sum(x.appointments), pg_catalog.max(x.last_call_at), pg_catalog.max(x.last_appointment_at)
+      FROM (SELECT k.company_id, (k.started_at AT TIME ZONE c.timezone)::date AS day, 1 AS calls,
+                   (k.status = 'completed')::int AS completed_calls, k.duration_sec AS seconds, 0 AS appointments,
+                   k.started_at AS last_call_at, NULL::timestamptz AS last_appointment_at
+              FROM billing.calls k JOIN billing.companies c ON c.id = k.company_id
+             WHERE company IS NULL OR k.company_id = company
+            UNION ALL
+            SELECT a.company_id, (a.booked_at AT TIME ZONE c.timezone)::date, 0, 0, 0,
+                   (a.status <> 'cancelled')::int, NULL, a.booked_at
+              FROM billing.appointments a JOIN billing.companies c ON c.id = a.company_id
+             WHERE company IS NULL OR a.company_id = company) AS x
+     GROUP BY x.company_id, x.day;
+    GET DIAGNOSTICS written = ROW_COUNT;
+    RETURN written;
+END
+$$;
+COMMENT ON FUNCTION billing.rebuild_usage_daily(bigint) IS
+    'Recomputes the per-day rollup from the raw calls and appointments';
+
+-- A company's days move with its time zone.
+CREATE FUNCTION billing._rebuild_after_timezone_change() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM billing.rebuild_usage_daily(NEW.id);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER companies_timezone_rebuilds_rollup AFTER UPDATE OF timezone ON billing.companies
+    FOR EACH ROW WHEN (OLD.timezone IS DISTINCT FROM NEW.timezone)
+    EXECUTE FUNCTION billing._rebuild_after_timezone_change();
+
+-- Where the rollup and the raw rows disagree (nothing, always; for tests and benchmarks).
+CREATE FUNCTION billing.verify_usage_daily(company bigint DEFAULT NULL)
+RETURNS TABLE (company_id bigint, day date, rollup_calls bigint, raw_calls bigint, rollup_seconds bigint,
+               raw_seconds bigint, rollup_appointments bigint, raw_appointments bigint)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH raw AS (
+        SELECT x.company_id, x.day, pg_catalog.sum(x.calls)::bigint AS calls, pg_catalog.sum(x.completed)::bigint AS completed,
+               pg_catalog.sum(x.seconds)::bigint AS seconds, pg_catalog.sum(x.appointments)::bigint AS appointments
+          FROM (SELECT k.company_id, (k.started_at AT TIME ZONE c.timezone)::date AS day, 1 AS calls,
+                       (k.status = 'completed')::int AS completed, k.duration_sec AS seconds, 0 AS appointments
+                  FROM billing.calls k JOIN billing.companies c ON c.id = k.company_id
+                 WHERE verify_usage_daily.company IS NULL OR k.company_id = verify_usage_daily.company
+                UNION ALL
+                SELECT a.company_id, (a.booked_at AT TIME ZONE c.timezone)::date, 0, 0, 0, (a.status <> 'cancelled')::int
+                  FROM billing.appointments a JOIN billing.companies c ON c.id = a.company_id
+                 WHERE verify_usage_daily.company IS NULL OR a.company_id = verify_usage_daily.company) AS x
+         GROUP BY 1, 2
+    ), rolled AS (
+        SELECT u.company_id, u.day, pg_catalog.sum(u.calls)::bigint AS calls, pg_catalog.sum(u.completed_calls)::bigint AS completed,
+               pg_catalog.sum(u.seconds)::bigint AS seconds, pg_catalog.sum(u.appointments)::bigint AS appointments
+          FROM billing.usage_daily u
+         WHERE verify_usage_daily.company IS NULL OR u.company_id = verify_usage_daily.company
+         GROUP BY 1, 2
+    )
+    SELECT COALESCE(r.company_id, w.company_id), COALESCE(r.day, w.day), r.calls, w.calls, r.seconds, w.seconds,
+           r.appointments, w.appointments
+      FROM rolled r FULL JOIN raw w ON w.company_id = r.company_id AND w.day = r.day
+     WHERE (COALESCE(r.calls, 0), COALESCE(r.completed, 0), COALESCE(r.seconds, 0), COALESCE(r.appointments, 0))
+           IS DISTINCT FROM (COALESCE(w.calls, 0), COALESCE(w.completed, 0), COALESCE(w.seconds, 0), COALESCE(w.appointments, 0))
+$$;
+COMMENT ON FUNCTION billing.verify_usage_daily(bigint) IS
+    'Rows where the rollup differs from a recomputation from the raw rows (empty when exact)';
+
+-- period_totals() now reads the rollup: whole days before as_of's day, and as_of's day itself
+-- unless something in it started after as_of (then its raw rows up to as_of are counted).
+CREATE OR REPLACE FUNCTION billing.period_totals(company bigint, start_date date, end_date date,
+                                                 as_of timestamptz DEFAULT 'infinity',
+                                                 OUT calls bigint, OUT completed_calls bigint,
+                                                 OUT seconds bigint, OUT appointments bigint)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    zone text;
+    today date;
+    day_totals record;
+    day_from timestamptz;
+BEGIN
+    calls := 0; completed_calls := 0; seconds := 0; appointments := 0;
+    SELECT c.timezone INTO zone FROM billing.companies c WHERE c.id = period_totals.company;
+    IF NOT FOUND OR start_date IS NULL OR end_date IS NULL OR as_of IS NULL THEN
+        RETURN;
+    END IF;
+    today := CASE WHEN pg_catalog.isfinite(as_of) THEN (as_of AT TIME ZONE zone)::date
+                  WHEN as_of > 'epoch' THEN 'infinity'::date ELSE '-infinity'::date END;
+    SELECT COALESCE(pg_catalog.sum(u.calls), 0), COALESCE(pg_catalog.sum(u.completed_calls), 0),
+           COALESCE(pg_catalog.sum(u.seconds), 0), COALESCE(pg_catalog.sum(u.appointments), 0)
+      INTO calls, completed_calls, seconds, appointments
+      FROM billing.usage_daily u
+     WHERE u.company_id = period_totals.company AND u.day >= start_date AND u.day <= end_date AND u.day < today;
+    IF today < start_date OR today > end_date THEN
+        RETURN;
+    END IF;
+    SELECT COALESCE(pg_catalog.sum(u.calls), 0) AS calls, COALESCE(pg_catalog.sum(u.completed_calls), 0) AS completed_calls,
+           COALESCE(pg_catalog.sum(u.seconds), 0) AS seconds, COALESCE(pg_catalog.sum(u.appointments), 0) AS appointments,
+           pg_catalog.max(u.last_call_at) AS last_call_at, pg_catalog.max(u.last_appointment_at) AS last_appointment_at
+      INTO day_totals
+      FROM billing.usage_daily u WHERE u.company_id = period_totals.company AND u.day = today;
+    day_from := today::timestamp AT TIME ZONE zone;
+    IF day_totals.last_call_at IS NULL OR day_totals.last_call_at <= as_of THEN
+        calls := calls + day_totals.calls;
+        completed_calls := completed_calls + day_totals.completed_calls;
+        seconds := seconds + day_totals.seconds;
+    ELSE
+        SELECT calls + pg_catalog.count(*), completed_calls + pg_catalog.count(*) FILTER (WHERE k.status = 'completed'),
+               seconds + COALESCE(pg_catalog.sum(k.duration_sec), 0)
+          INTO calls, completed_calls, seconds
+          FROM billing.calls k
+         WHERE k.company_id = period_totals.company AND k.started_at >= day_from AND k.started_at <= as_of;
+    END IF;
+    IF day_totals.last_appointment_at IS NULL OR day_totals.last_appointment_at <= as_of THEN
+        appointments := appointments + day_totals.appointments;
+    ELSE
+        SELECT appointments + pg_catalog.count(*) INTO appointments
+          FROM billing.appointments a
+         WHERE a.company_id = period_totals.company AND a.booked_at >= day_from AND a.booked_at <= as_of
+           AND a.status <> 'cancelled';
+    END IF;
+END
+$$;
+
+-- Security, as for every table: forced row level security, admins manage, readers read their company.
+ALTER TABLE billing.usage_daily ENABLE ROW LEVEL SECURITY;
+ALTER TABLE billing.usage_daily FORCE ROW LEVEL SECURITY;
+CREATE POLICY usage_daily_admin ON billing.usage_daily TO billing_admin USING (true) WITH CHECK (true);
+CREATE POLICY usage_daily_company ON billing.usage_daily FOR SELECT TO billing_viewer, billing_app
+    USING (company_id = (SELECT billing.current_company()));
+GRANT SELECT ON billing.usage_daily TO billing_viewer, billing_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON billing.usage_daily TO billing_admin;
+REVOKE ALL ON FUNCTION billing.rebuild_usage_daily(bigint), billing.verify_usage_daily(bigint),
+    billing._roll_up_calls(), billing._roll_up_appointments(), billing._rebuild_after_timezone_change() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION billing.rebuild_usage_daily(bigint), billing.verify_usage_daily(bigint) TO billing_admin;
+
+SELECT billing.rebuild_usage_daily();
