@@ -267,3 +267,31 @@ REVOKE ALL ON FUNCTION billing.rebuild_usage_daily(bigint), billing.verify_usage
 GRANT EXECUTE ON FUNCTION billing.rebuild_usage_daily(bigint), billing.verify_usage_daily(bigint) TO billing_admin;
 
 SELECT billing.rebuild_usage_daily();
+
+-- Usage and charges of every stored period, set-based from the rollup: one query for all
+-- companies, usable in CREATE MATERIALIZED VIEW (unique on period_id, so also REFRESH
+-- MATERIALIZED VIEW CONCURRENTLY). Periods without a plan have NULL charges.
+CREATE VIEW billing.period_usage AS
+SELECT p.id AS period_id, p.company_id, p.start_date, p.end_date, p.status,
+       COALESCE(u.calls, 0) AS calls, COALESCE(u.completed_calls, 0) AS completed_calls,
+       pg_catalog.round(COALESCE(u.seconds, 0) / 60.0, 2) AS minutes, COALESCE(u.appointments, 0) AS appointments,
+       plan.pricing_model, c.currency, charge.base_fee, charge.minutes_cost, charge.appointments_cost,
+       charge.total_cost
+  FROM billing.billing_periods p
+  JOIN billing.companies c ON c.id = p.company_id
+  LEFT JOIN LATERAL (
+        SELECT pg_catalog.sum(d.calls) AS calls, pg_catalog.sum(d.completed_calls) AS completed_calls,
+               pg_catalog.sum(d.seconds) AS seconds, pg_catalog.sum(d.appointments) AS appointments
+          FROM billing.usage_daily d
+         WHERE d.company_id = p.company_id AND d.day BETWEEN p.start_date AND p.end_date) AS u ON true
+  LEFT JOIN LATERAL (
+        SELECT pp.* FROM billing.pricing_plans pp
+         WHERE pp.company_id = p.company_id AND pp.valid_from <= p.end_date
+           AND (pp.valid_until IS NULL OR pp.valid_until >= p.start_date)
+         ORDER BY pp.valid_from DESC LIMIT 1) AS plan ON true
+  LEFT JOIN LATERAL billing.price_seconds(
+        billing.plan_config(plan) || pg_catalog.jsonb_build_object('currency', c.currency),
+        COALESCE(u.seconds, 0), COALESCE(u.appointments, 0)) AS charge ON plan.id IS NOT NULL;
+COMMENT ON VIEW billing.period_usage IS
+    'Usage and charges of every stored period, for reports and materialized views';
+GRANT SELECT ON billing.period_usage TO billing_viewer, billing_app, billing_admin;

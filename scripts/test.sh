@@ -123,6 +123,8 @@ run_check "sqlsmith as a viewer role (2,000 queries)" test/sqlsmith.sh 2000
 # Last on this cluster: it kills backends, which restarts the server.
 run_check "crash safety (SIGKILL during ingestion and close_period)" test/crash_safety.sh
 
+run_check "benchmark smoke run: rollup figures exact (bench/run.sh --smoke)" bench/run.sh --smoke
+
 log "without shared_preload_libraries (test/nopreload)"
 stop_cluster
 start_cluster nopreload

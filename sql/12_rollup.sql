@@ -65,3 +65,16 @@ SELECT * FROM pg_temp.check('rebuilt');
 SELECT billing.usage_current(701, '2025-06-15 12:00 Europe/Berlin') -> 'calls' AS card_calls;
 -- The rollup is small: at most 8 slots a day, whatever the number of calls.
 SELECT count(*) <= 8 * 31 AS bounded, max(slot) < 8 AS slots FROM billing.usage_daily WHERE company_id = 701;
+-- The set-based report agrees with the per-company API, and a materialized view over it
+-- refreshes concurrently.
+INSERT INTO billing.billing_periods (company_id, start_date, end_date) VALUES (701, '2025-06-01', '2025-06-30');
+SELECT period_id IS NOT NULL AS stored, calls, minutes, appointments, pricing_model, total_cost
+  FROM billing.period_usage WHERE company_id = 701;
+SELECT (billing.usage_current(701, '2025-06-30 23:00 Europe/Berlin') ->> 'total_cost')::numeric AS api_total_cost;
+CREATE MATERIALIZED VIEW regress_period_report AS SELECT * FROM billing.period_usage;
+CREATE UNIQUE INDEX ON regress_period_report (period_id);
+SELECT billing.record_call(701, 'after-report', '2025-06-20 10:00 Europe/Berlin', 600, 'completed');
+REFRESH MATERIALIZED VIEW CONCURRENTLY regress_period_report;
+SELECT r.calls = v.calls AND r.total_cost = v.total_cost AS refreshed
+  FROM regress_period_report r JOIN billing.period_usage v USING (period_id) WHERE r.company_id = 701;
+DROP MATERIALIZED VIEW regress_period_report;
