@@ -275,8 +275,8 @@ CREATE VIEW billing.period_usage AS
 SELECT p.id AS period_id, p.company_id, p.start_date, p.end_date, p.status,
        COALESCE(u.calls, 0) AS calls, COALESCE(u.completed_calls, 0) AS completed_calls,
        pg_catalog.round(COALESCE(u.seconds, 0) / 60.0, 2) AS minutes, COALESCE(u.appointments, 0) AS appointments,
-       plan.pricing_model, c.currency, charge.base_fee, charge.minutes_cost, charge.appointments_cost,
-       charge.total_cost
+       plan.pricing_model, c.currency, (priced.charge).base_fee, (priced.charge).minutes_cost,
+       (priced.charge).appointments_cost, (priced.charge).total_cost
   FROM billing.billing_periods p
   JOIN billing.companies c ON c.id = p.company_id
   LEFT JOIN LATERAL (
@@ -289,9 +289,13 @@ SELECT p.id AS period_id, p.company_id, p.start_date, p.end_date, p.status,
          WHERE pp.company_id = p.company_id AND pp.valid_from <= p.end_date
            AND (pp.valid_until IS NULL OR pp.valid_until >= p.start_date)
          ORDER BY pp.valid_from DESC LIMIT 1) AS plan ON true
-  LEFT JOIN LATERAL billing.price_seconds(
-        billing.plan_config(plan) || pg_catalog.jsonb_build_object('currency', c.currency),
-        COALESCE(u.seconds, 0), COALESCE(u.appointments, 0)) AS charge ON plan.id IS NOT NULL;
+  -- Priced once per period (OFFSET 0 keeps the subquery, and so the single call, intact), and
+  -- only where a plan applies.
+  LEFT JOIN LATERAL (
+        SELECT CASE WHEN plan.id IS NOT NULL THEN
+                    billing.price_seconds(billing.plan_config(plan) || pg_catalog.jsonb_build_object('currency', c.currency),
+                                          COALESCE(u.seconds, 0), COALESCE(u.appointments, 0)) END AS charge
+        OFFSET 0) AS priced ON true;
 COMMENT ON VIEW billing.period_usage IS
     'Usage and charges of every stored period, for reports and materialized views';
 GRANT SELECT ON billing.period_usage TO billing_viewer, billing_app, billing_admin;

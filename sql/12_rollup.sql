@@ -78,3 +78,6 @@ REFRESH MATERIALIZED VIEW CONCURRENTLY regress_period_report;
 SELECT r.calls = v.calls AND r.total_cost = v.total_cost AS refreshed
   FROM regress_period_report r JOIN billing.period_usage v USING (period_id) WHERE r.company_id = 701;
 DROP MATERIALIZED VIEW regress_period_report;
+-- Periods without a plan are in the report, with NULL charges.
+INSERT INTO billing.billing_periods (company_id, start_date, end_date) VALUES (701, '2024-06-01', '2024-06-30');
+SELECT start_date, calls, pricing_model, total_cost FROM billing.period_usage WHERE company_id = 701 ORDER BY start_date;
