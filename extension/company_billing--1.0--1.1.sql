@@ -115,6 +115,30 @@ ALTER TABLE billing.appointments ENABLE ALWAYS TRIGGER appointments_roll_up_inse
 ALTER TABLE billing.appointments ENABLE ALWAYS TRIGGER appointments_roll_up_update;
 ALTER TABLE billing.appointments ENABLE ALWAYS TRIGGER appointments_roll_up_delete;
 
+-- The raw per-day usage of one company (or all), straight from calls and appointments: what
+-- the rollup must always equal. The one definition used to rebuild and to verify it.
+CREATE FUNCTION billing._raw_usage_daily(company bigint)
+RETURNS TABLE (company_id bigint, day date, calls bigint, completed_calls bigint, seconds bigint,
+               appointments bigint, last_call_at timestamptz, last_appointment_at timestamptz)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT x.company_id, x.day, pg_catalog.sum(x.calls)::bigint, pg_catalog.sum(x.completed_calls)::bigint,
+           pg_catalog.sum(x.seconds)::bigint, pg_catalog.sum(x.appointments)::bigint,
+           pg_catalog.max(x.last_call_at), pg_catalog.max(x.last_appointment_at)
+      FROM (SELECT k.company_id, (k.started_at AT TIME ZONE c.timezone)::date AS day, 1 AS calls,
+                   (k.status = 'completed')::int AS completed_calls, k.duration_sec AS seconds, 0 AS appointments,
+                   k.started_at AS last_call_at, NULL::timestamptz AS last_appointment_at
+              FROM billing.calls k JOIN billing.companies c ON c.id = k.company_id
+             WHERE _raw_usage_daily.company IS NULL OR k.company_id = _raw_usage_daily.company
+            UNION ALL
+            SELECT a.company_id, (a.booked_at AT TIME ZONE c.timezone)::date, 0, 0, 0,
+                   (a.status <> 'cancelled')::int, NULL, a.booked_at
+              FROM billing.appointments a JOIN billing.companies c ON c.id = a.company_id
+             WHERE _raw_usage_daily.company IS NULL OR a.company_id = _raw_usage_daily.company) AS x
+     GROUP BY x.company_id, x.day
+$$;
+
 -- Recomputes the rollup of one company (or all) from the raw rows; returns the rows written.
 -- For a time zone change, and after a restore with --disable-triggers.
 CREATE FUNCTION billing.rebuild_usage_daily(company bigint DEFAULT NULL) RETURNS bigint
@@ -127,19 +151,9 @@ BEGIN
     DELETE FROM billing.usage_daily u WHERE company IS NULL OR u.company_id = company;
     INSERT INTO billing.usage_daily (company_id, day, slot, calls, completed_calls, seconds, appointments,
                                      last_call_at, last_appointment_at)
-    SELECT x.company_id, x.day, 0, pg_catalog.sum(x.calls), pg_catalog.sum(x.completed_calls), pg_catalog.sum(x.seconds),
-           pg_catalog.sum(x.appointments), pg_catalog.max(x.last_call_at), pg_catalog.max(x.last_appointment_at)
-      FROM (SELECT k.company_id, (k.started_at AT TIME ZONE c.timezone)::date AS day, 1 AS calls,
-                   (k.status = 'completed')::int AS completed_calls, k.duration_sec AS seconds, 0 AS appointments,
-                   k.started_at AS last_call_at, NULL::timestamptz AS last_appointment_at
-              FROM billing.calls k JOIN billing.companies c ON c.id = k.company_id
-             WHERE company IS NULL OR k.company_id = company
-            UNION ALL
-            SELECT a.company_id, (a.booked_at AT TIME ZONE c.timezone)::date, 0, 0, 0,
-                   (a.status <> 'cancelled')::int, NULL, a.booked_at
-              FROM billing.appointments a JOIN billing.companies c ON c.id = a.company_id
-             WHERE company IS NULL OR a.company_id = company) AS x
-     GROUP BY x.company_id, x.day;
+    SELECT r.company_id, r.day, 0, r.calls, r.completed_calls, r.seconds, r.appointments, r.last_call_at,
+           r.last_appointment_at
+      FROM billing._raw_usage_daily(company) AS r;
     GET DIAGNOSTICS written = ROW_COUNT;
     RETURN written;
 END
@@ -168,19 +182,7 @@ RETURNS TABLE (company_id bigint, day date, rollup_calls bigint, raw_calls bigin
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH raw AS (
-        SELECT x.company_id, x.day, pg_catalog.sum(x.calls)::bigint AS calls, pg_catalog.sum(x.completed)::bigint AS completed,
-               pg_catalog.sum(x.seconds)::bigint AS seconds, pg_catalog.sum(x.appointments)::bigint AS appointments
-          FROM (SELECT k.company_id, (k.started_at AT TIME ZONE c.timezone)::date AS day, 1 AS calls,
-                       (k.status = 'completed')::int AS completed, k.duration_sec AS seconds, 0 AS appointments
-                  FROM billing.calls k JOIN billing.companies c ON c.id = k.company_id
-                 WHERE verify_usage_daily.company IS NULL OR k.company_id = verify_usage_daily.company
-                UNION ALL
-                SELECT a.company_id, (a.booked_at AT TIME ZONE c.timezone)::date, 0, 0, 0, (a.status <> 'cancelled')::int
-                  FROM billing.appointments a JOIN billing.companies c ON c.id = a.company_id
-                 WHERE verify_usage_daily.company IS NULL OR a.company_id = verify_usage_daily.company) AS x
-         GROUP BY 1, 2
-    ), rolled AS (
+    WITH rolled AS (
         SELECT u.company_id, u.day, pg_catalog.sum(u.calls)::bigint AS calls, pg_catalog.sum(u.completed_calls)::bigint AS completed,
                pg_catalog.sum(u.seconds)::bigint AS seconds, pg_catalog.sum(u.appointments)::bigint AS appointments
           FROM billing.usage_daily u
@@ -189,9 +191,10 @@ AS $$
     )
     SELECT COALESCE(r.company_id, w.company_id), COALESCE(r.day, w.day), r.calls, w.calls, r.seconds, w.seconds,
            r.appointments, w.appointments
-      FROM rolled r FULL JOIN raw w ON w.company_id = r.company_id AND w.day = r.day
+      FROM rolled r FULL JOIN billing._raw_usage_daily(verify_usage_daily.company) w
+        ON w.company_id = r.company_id AND w.day = r.day
      WHERE (COALESCE(r.calls, 0), COALESCE(r.completed, 0), COALESCE(r.seconds, 0), COALESCE(r.appointments, 0))
-           IS DISTINCT FROM (COALESCE(w.calls, 0), COALESCE(w.completed, 0), COALESCE(w.seconds, 0), COALESCE(w.appointments, 0))
+           IS DISTINCT FROM (COALESCE(w.calls, 0), COALESCE(w.completed_calls, 0), COALESCE(w.seconds, 0), COALESCE(w.appointments, 0))
 $$;
 COMMENT ON FUNCTION billing.verify_usage_daily(bigint) IS
     'Rows where the rollup differs from a recomputation from the raw rows (empty when exact)';
@@ -263,8 +266,10 @@ CREATE POLICY usage_daily_company ON billing.usage_daily FOR SELECT TO billing_v
 GRANT SELECT ON billing.usage_daily TO billing_viewer, billing_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON billing.usage_daily TO billing_admin;
 REVOKE ALL ON FUNCTION billing.rebuild_usage_daily(bigint), billing.verify_usage_daily(bigint),
+    billing._raw_usage_daily(bigint),
     billing._roll_up_calls(), billing._roll_up_appointments(), billing._rebuild_after_timezone_change() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION billing.rebuild_usage_daily(bigint), billing.verify_usage_daily(bigint) TO billing_admin;
+GRANT EXECUTE ON FUNCTION billing.rebuild_usage_daily(bigint), billing.verify_usage_daily(bigint),
+    billing._raw_usage_daily(bigint) TO billing_admin;
 
 SELECT billing.rebuild_usage_daily();
 
