@@ -20,5 +20,5 @@ SELECT billing.usage_current(2);
 \echo
 \echo '== The audit log (written by the audit writer from shared memory)'
 SELECT billing.audit_flush_wait('15 seconds') AS flushed;
-SELECT session_user_name, company_id, function_name, count(*)
+SELECT session_user_name, company_id, function_name, sum(reads) AS reads
   FROM billing.audit_log GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;

@@ -1,7 +1,9 @@
 -- An ordinary user plants look-alikes of the built-ins the extension uses, in public and in
 -- pg_temp, puts them first in search_path, and every extension function still computes the
--- same results: each function pins search_path = pg_catalog, pg_temp and PostgreSQL never looks
--- up functions or operators in pg_temp.
+-- same results: each SQL function pins search_path = pg_catalog, pg_temp, the C read path's
+-- queries name the schema of every table, function, operator and type (also when their kept
+-- plans are analysed again under this search_path), and PostgreSQL never looks up functions or
+-- operators in pg_temp.
 \set VERBOSITY terse
 SELECT billing.grant_company_access('regress_viewer_b', 42);
 GRANT CREATE ON SCHEMA public TO regress_viewer_b;

@@ -16,20 +16,27 @@ inline constexpr const char* kInvalidTextRepresentation = "22P02";
 inline constexpr const char* kNumericValueOutOfRange = "22003";
 inline constexpr const char* kInvalidJsonText = "22032";
 inline constexpr const char* kInternalError = "XX000";
+inline constexpr const char* kInsufficientPrivilege = "42501";
+inline constexpr const char* kNoDataFound = "P0002";
+inline constexpr const char* kDatetimeFieldOverflow = "22008";
 }  // namespace sqlstate
 
 class BillingError : public std::runtime_error {
  public:
-  BillingError(const char* sqlstate, const std::string& message, std::string detail = {})
-      : std::runtime_error(message), sqlstate_(sqlstate), detail_(std::move(detail)) {}
+  BillingError(const char* sqlstate, const std::string& message, std::string detail = {},
+               std::string hint = {})
+      : std::runtime_error(message), sqlstate_(sqlstate), detail_(std::move(detail)),
+        hint_(std::move(hint)) {}
 
   // Five characters, e.g. "22023".
   const char* sqlstate() const noexcept { return sqlstate_; }
   const std::string& detail() const noexcept { return detail_; }
+  const std::string& hint() const noexcept { return hint_; }
 
  private:
   const char* sqlstate_;
   std::string detail_;
+  std::string hint_;
 };
 
 }  // namespace billing

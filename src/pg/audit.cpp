@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "core/errors.h"
+#include "pg/audit.h"
 #include "pg/convert.h"
 #include "pg/guard.h"
 #include "pg/rate_limit.h"
@@ -36,18 +37,35 @@ void copy_name(char* target, size_t size, const char* source) {
   strlcpy(target, source != nullptr ? source : "", size);
 }
 
-Datum record_read(FunctionCallInfo fcinfo) {
-  if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-    throw BillingError(sqlstate::kNullValueNotAllowed, "company and function_name must not be NULL");
-  const int64 company = PG_GETARG_INT64(0);
-  const std::string function_name = text_arg(fcinfo, 1);
-  if (!PG_ARGISNULL(2) && viewer_rate_limit > 0)
-    enforce_rate_limit(text_arg(fcinfo, 2), viewer_rate_limit);
+// Repeated reads coalesce into one row a second: a dashboard polled by many clients would
+// otherwise cost the audit writer one row per read, as much work as the reads themselves.
+constexpr uint64 kCoalesceLookback = 16;  // queued entries compared with a new one
+
+// A queued, not yet written entry for the same reader, company, function and second.
+AuditEntry* find_same_read(AuditQueue* queue, const AuditEntry& entry) {
+  const uint64 first = queue->head - queue->tail > kCoalesceLookback ? queue->head - kCoalesceLookback : queue->tail;
+  for (uint64 i = queue->head; i > first; --i) {
+    AuditEntry& queued = queue->entries[(i - 1) % queue->capacity];
+    if (queued.at / USECS_PER_SEC == entry.at / USECS_PER_SEC && queued.company == entry.company &&
+        queued.database == entry.database && queued.reads < PG_INT32_MAX &&
+        strcmp(queued.function_name, entry.function_name) == 0 &&
+        strcmp(queued.current_user_name, entry.current_user_name) == 0 &&
+        strcmp(queued.session_user_name, entry.session_user_name) == 0)
+      return &queued;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void audit_read(int64 company, const std::string& function_name, const std::string* throttle_key) {
+  if (throttle_key != nullptr && viewer_rate_limit > 0) enforce_rate_limit(*throttle_key, viewer_rate_limit);
 
   const SharedState* shared = shared_state();
-  if (shared == nullptr || !audit_enabled) PG_RETURN_VOID();
+  if (shared == nullptr || !audit_enabled) return;
   AuditEntry entry = {};
   entry.at = GetCurrentTimestamp();
+  entry.reads = 1;
   entry.database = MyDatabaseId;
   entry.company = company;
   call([&] {
@@ -60,7 +78,10 @@ Datum record_read(FunctionCallInfo fcinfo) {
   Latch* wake = nullptr;
   call([&] {
     LWLockAcquire(queue->lock, LW_EXCLUSIVE);
-    if (queue->head - queue->tail >= static_cast<uint64>(queue->capacity)) {
+    AuditEntry* same = find_same_read(queue, entry);
+    if (same != nullptr) {
+      ++same->reads;
+    } else if (queue->head - queue->tail >= static_cast<uint64>(queue->capacity)) {
       ++queue->dropped;
     } else {
       queue->entries[queue->head % queue->capacity] = entry;
@@ -73,6 +94,15 @@ Datum record_read(FunctionCallInfo fcinfo) {
     LWLockRelease(queue->lock);
   });
   if (wake != nullptr) SetLatch(wake);
+}
+
+namespace {
+
+Datum record_read(FunctionCallInfo fcinfo) {
+  if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+    throw BillingError(sqlstate::kNullValueNotAllowed, "company and function_name must not be NULL");
+  const std::string throttle_key = PG_ARGISNULL(2) ? std::string() : text_arg(fcinfo, 2);
+  audit_read(PG_GETARG_INT64(0), text_arg(fcinfo, 1), PG_ARGISNULL(2) ? nullptr : &throttle_key);
   PG_RETURN_VOID();
 }
 
@@ -99,7 +129,7 @@ int take_batch(AuditEntry* batch) {
     if (entry.database == MyDatabaseId)
       batch[taken++] = entry;
     else
-      ++queue->dropped;  // another database: nobody here to write it
+      queue->dropped += static_cast<uint64>(entry.reads);  // another database: nobody here to write it
     ++queue->tail;
   }
   LWLockRelease(queue->lock);
@@ -107,13 +137,21 @@ int take_batch(AuditEntry* batch) {
 }
 
 void write_batch(const AuditEntry* batch, int count) {
+  bool ready_is_null = false;
+  uint64 read_count = 0;
+  for (int i = 0; i < count; ++i) read_count += static_cast<uint64>(batch[i].reads);
   SetCurrentStatementStartTimestamp();
   StartTransactionCommand();
   SPI_connect();
   PushActiveSnapshot(GetTransactionSnapshot());
   pgstat_report_activity(STATE_RUNNING, "company_billing: writing audit entries");
-  bool ready = SPI_execute("SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'company_billing'",
-                           true, 1) == SPI_OK_SELECT && SPI_processed == 1;
+  // Is the extension installed here, and is audit_log of version 1.2 or later (with `reads`)?
+  bool ready = SPI_execute(
+                   "SELECT pg_catalog.count(a.attname) FROM pg_catalog.pg_extension e "
+                   "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = pg_catalog.to_regclass('billing.audit_log') "
+                   "AND a.attname = 'reads' AND NOT a.attisdropped WHERE e.extname = 'company_billing'",
+                   true, 0) == SPI_OK_SELECT && SPI_processed == 1;
+  const bool with_reads = ready && DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &ready_is_null)) > 0;
   if (ready && count > 0) {
     // One INSERT per batch: the arrays go in as parameters and unnest() into rows.
     Datum* at = static_cast<Datum*>(palloc(sizeof(Datum) * count));
@@ -121,25 +159,36 @@ void write_batch(const AuditEntry* batch, int count) {
     Datum* session_user_name = static_cast<Datum*>(palloc(sizeof(Datum) * count));
     Datum* current_user_name = static_cast<Datum*>(palloc(sizeof(Datum) * count));
     Datum* function_name = static_cast<Datum*>(palloc(sizeof(Datum) * count));
+    Datum* reads = static_cast<Datum*>(palloc(sizeof(Datum) * count));
     for (int i = 0; i < count; ++i) {
       at[i] = TimestampTzGetDatum(batch[i].at);
       company[i] = Int64GetDatum(batch[i].company);
       session_user_name[i] = CStringGetTextDatum(batch[i].session_user_name);
       current_user_name[i] = CStringGetTextDatum(batch[i].current_user_name);
       function_name[i] = CStringGetTextDatum(batch[i].function_name);
+      reads[i] = Int32GetDatum(batch[i].reads);
     }
-    Oid types[5] = {TIMESTAMPTZARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
-    Datum values[5] = {
+    Oid types[6] = {TIMESTAMPTZARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID};
+    Datum values[6] = {
         PointerGetDatum(construct_array(at, count, TIMESTAMPTZOID, sizeof(TimestampTz), true, TYPALIGN_DOUBLE)),
         PointerGetDatum(construct_array(company, count, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE)),
         PointerGetDatum(construct_array(session_user_name, count, TEXTOID, -1, false, TYPALIGN_INT)),
         PointerGetDatum(construct_array(current_user_name, count, TEXTOID, -1, false, TYPALIGN_INT)),
-        PointerGetDatum(construct_array(function_name, count, TEXTOID, -1, false, TYPALIGN_INT))};
+        PointerGetDatum(construct_array(function_name, count, TEXTOID, -1, false, TYPALIGN_INT)),
+        PointerGetDatum(construct_array(reads, count, INT4OID, sizeof(int32), true, TYPALIGN_INT))};
+    // Before 1.2 the table has one row per read: a coalesced entry becomes `reads` rows.
     SPI_execute_with_args(
-        "INSERT INTO billing.audit_log (read_at, company_id, session_user_name, current_user_name, "
-        "function_name) SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
-        "pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5))",
-        5, types, values, nullptr, false, 0);
+        with_reads
+            ? "INSERT INTO billing.audit_log (read_at, company_id, session_user_name, current_user_name, "
+              "function_name, reads) SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
+              "pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6))"
+            : "INSERT INTO billing.audit_log (read_at, company_id, session_user_name, current_user_name, "
+              "function_name) SELECT r.at, r.company, r.session_user_name, r.current_user_name, r.function_name "
+              "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), "
+              "pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)) "
+              "AS r(at, company, session_user_name, current_user_name, function_name, reads), "
+              "pg_catalog.generate_series(1, r.reads)",
+        6, types, values, nullptr, false, 0);
   }
   SPI_finish();
   PopActiveSnapshot();
@@ -149,9 +198,9 @@ void write_batch(const AuditEntry* batch, int count) {
   AuditQueue* queue = shared_state()->audit;
   LWLockAcquire(queue->lock, LW_EXCLUSIVE);
   if (ready)
-    queue->flushed += static_cast<uint64>(count);
+    queue->flushed += read_count;
   else
-    queue->dropped += static_cast<uint64>(count);
+    queue->dropped += read_count;
   LWLockRelease(queue->lock);
 }
 

@@ -30,8 +30,7 @@ Rational numeric_arg(FunctionCallInfo fcinfo, int argno, std::string_view name) 
   return parse_decimal(digits, name);
 }
 
-std::string date_arg_iso(FunctionCallInfo fcinfo, int argno, std::string_view name) {
-  const DateADT date = PG_GETARG_DATEADT(argno);
+std::string date_iso(DateADT date, std::string_view name) {
   if (DATE_NOT_FINITE(date))
     throw BillingError("22008", std::string(name) + " must be a finite date");
   int year = 0, month = 0, day = 0;

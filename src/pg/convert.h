@@ -13,7 +13,7 @@ namespace billing::pg {
 std::string text_arg(FunctionCallInfo fcinfo, int argno);
 std::string jsonb_arg(FunctionCallInfo fcinfo, int argno);     // the jsonb's text
 Rational numeric_arg(FunctionCallInfo fcinfo, int argno, std::string_view name);
-std::string date_arg_iso(FunctionCallInfo fcinfo, int argno, std::string_view name);
+std::string date_iso(DateADT date, std::string_view name);  // 22008 when infinite
 
 Datum text_datum(std::string_view value);
 Datum jsonb_datum(const std::string& json_text);

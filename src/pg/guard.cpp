@@ -28,6 +28,7 @@ Datum guard(FunctionCallInfo fcinfo, Implementation body) noexcept {
   int sqlerrcode = ERRCODE_INTERNAL_ERROR;
   char message[kTextLimit] = "";
   char detail[kTextLimit] = "";
+  char hint[kTextLimit] = "";
   try {
     return body(fcinfo);
   } catch (const PgError& e) {
@@ -36,6 +37,7 @@ Datum guard(FunctionCallInfo fcinfo, Implementation body) noexcept {
     sqlerrcode = to_sqlerrcode(e.sqlstate());
     copy_text(message, e.what());
     copy_text(detail, e.detail().c_str());
+    copy_text(hint, e.hint().c_str());
   } catch (const std::bad_alloc&) {
     sqlerrcode = ERRCODE_OUT_OF_MEMORY;
     copy_text(message, "out of memory in company_billing");
@@ -46,9 +48,9 @@ Datum guard(FunctionCallInfo fcinfo, Implementation body) noexcept {
   }
   // Out of every catch block: the exception objects are gone, only plain data is left.
   if (postgres_error != nullptr) ReThrowError(postgres_error);
-  if (detail[0] != '\0')
-    ereport(ERROR, (errcode(sqlerrcode), errmsg("%s", message), errdetail("%s", detail)));
-  ereport(ERROR, (errcode(sqlerrcode), errmsg("%s", message)));
+  ereport(ERROR, (errcode(sqlerrcode), errmsg("%s", message),
+                  detail[0] != '\0' ? errdetail("%s", detail) : 0,
+                  hint[0] != '\0' ? errhint("%s", hint) : 0));
   pg_unreachable();
 }
 

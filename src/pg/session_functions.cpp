@@ -4,6 +4,7 @@
 #include "core/errors.h"
 #include "pg/convert.h"
 #include "pg/guard.h"
+#include "pg/session.h"
 #include "pg/shared_state.h"
 
 extern "C" {
@@ -12,14 +13,13 @@ extern "C" {
 }
 
 namespace billing::pg {
-namespace {
 
 // The value of billing.company_id if it was set with SET LOCAL (or set_config(..., true)) in the
-// current transaction, NULL if it is not set. A value from a session-level SET is refused: on a
-// pooled connection it would carry one request's company into the next.
-Datum transaction_company_setting(FunctionCallInfo fcinfo) {
+// current transaction, nothing if it is not set. A value from a session-level SET is refused: on
+// a pooled connection it would carry one request's company into the next.
+std::optional<std::string> transaction_company_setting_value() {
   const char* value = call([] { return GetConfigOption("billing.company_id", true, false); });
-  if (value == nullptr || value[0] == '\0') PG_RETURN_NULL();
+  if (value == nullptr || value[0] == '\0') return std::nullopt;
   struct config_generic** variables = get_guc_variables();
   const int count = GetNumConfigOptions();
   const struct config_generic* setting = nullptr;
@@ -30,7 +30,15 @@ Datum transaction_company_setting(FunctionCallInfo fcinfo) {
     throw BillingError("42501", "billing.company_id must be set with SET LOCAL in the current transaction",
                        "A session-level SET could carry one request's company into the next "
                        "request on a pooled connection, so it is ignored.");
-  return text_datum(value);
+  return std::string(value);
+}
+
+namespace {
+
+Datum transaction_company_setting(FunctionCallInfo fcinfo) {
+  const std::optional<std::string> value = transaction_company_setting_value();
+  if (!value) PG_RETURN_NULL();
+  return text_datum(*value);
 }
 
 Datum runtime_status(FunctionCallInfo fcinfo) {

@@ -15,8 +15,11 @@ namespace billing::pg {
 
 inline constexpr int kFunctionNameLength = 64;
 
+// One row of billing.audit_log: `reads` reads of one company through one function by one
+// user within one second, the first of them at `at`.
 struct AuditEntry {
   TimestampTz at;
+  int32 reads;
   Oid database;
   int64 company;
   char session_user_name[NAMEDATALEN];

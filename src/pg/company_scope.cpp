@@ -1,0 +1,129 @@
+// The company scope of every read (DESIGN.md section 5), in one place:
+//   billing._company(company bigint, api_name text) -> billing.companies
+//   billing._is_viewer() -> boolean
+//   billing._setting_company() -> bigint
+// The C read path (src/pg/usage_read.cpp) calls resolve_company() directly.
+#include "core/errors.h"
+#include "pg/audit.h"
+#include "pg/convert.h"
+#include "pg/guard.h"
+#include "pg/kept_query.h"
+#include "pg/session.h"
+
+extern "C" {
+#include "mb/pg_wchar.h"
+#include "utils/acl.h"
+}
+
+namespace billing::pg {
+namespace {
+
+bool is_member_of(const char* role_name) {
+  return call([&] { return is_member_of_role(GetUserId(), get_role_oid(role_name, false)); });
+}
+
+std::string current_user_name() {
+  return std::string(call([] { return GetUserNameFromId(GetUserId(), false); }));
+}
+
+// The first 40 characters of a value quoted in a message.
+std::string message_excerpt(const std::string& value) {
+  const int length = call([&] {
+    return pg_mbcharcliplen(value.c_str(), static_cast<int>(value.size()), 40);
+  });
+  return value.substr(0, static_cast<size_t>(length));
+}
+
+BillingError not_accessible(const std::optional<int64>& company) {
+  return BillingError(sqlstate::kInsufficientPrivilege,
+                      "company " + (company ? std::to_string(*company) : std::string()) +
+                          " is not accessible");
+}
+
+KeptQuery viewer_company_query(
+    "SELECT v.company_id FROM billing.viewer_companies v WHERE v.role_name OPERATOR(pg_catalog.=) $1",
+    {TEXTOID});
+
+KeptQuery company_query(
+    "SELECT c, c.id, c.timezone, c.currency FROM billing.companies c WHERE c.id OPERATOR(pg_catalog.=) $1",
+    {INT8OID});
+
+}  // namespace
+
+bool is_admin() { return is_member_of("billing_admin"); }
+
+bool is_viewer() {
+  return is_member_of("billing_viewer") && !is_member_of("billing_app") && !is_admin();
+}
+
+std::optional<int64> transaction_company() {
+  const std::optional<std::string> setting = transaction_company_setting_value();
+  if (!setting) return std::nullopt;
+  bool digits_only = !setting->empty() && setting->size() <= 18;
+  for (char c : *setting) digits_only = digits_only && c >= '0' && c <= '9';
+  if (!digits_only)
+    throw BillingError(sqlstate::kInvalidTextRepresentation,
+                       "billing.company_id must be a company id, not \"" + message_excerpt(*setting) + "\"");
+  return std::stoll(*setting);
+}
+
+Company resolve_company(std::optional<int64> company, const std::string* api_name) {
+  const bool viewer = is_viewer();
+  std::optional<int64> target;
+  if (viewer) {
+    const Datum role = text_datum(current_user_name());
+    if (viewer_company_query.run(&role) == 0)
+      throw BillingError(sqlstate::kInsufficientPrivilege,
+                         "role " + current_user_name() + " is not mapped to a company", {},
+                         "An administrator maps it with billing.grant_company_access().");
+    target = result_int64(0, 1);
+    if (company && *company != *target) throw not_accessible(company);
+  } else {
+    const std::optional<int64> setting = transaction_company();
+    target = company ? company : setting;
+    if (!target)
+      throw BillingError(sqlstate::kInsufficientPrivilege, "no company selected", {},
+                         "Pass a company id, or SET LOCAL billing.company_id in the transaction.");
+    // The application sees its transaction's company only (row level security): another id
+    // would silently read nothing, so it is refused.
+    if (setting && *target != *setting && !is_admin()) throw not_accessible(company);
+  }
+  const Datum id = Int64GetDatum(*target);
+  if (company_query.run(&id) == 0) throw not_accessible(target);
+  bool is_null = false;
+  Company result{*target, *result_text(0, 3), *result_text(0, 4), result_datum(0, 1, &is_null)};
+  if (api_name != nullptr) {
+    const std::string throttle_key = viewer ? "viewer:" + current_user_name() : std::string();
+    audit_read(*target, *api_name, viewer ? &throttle_key : nullptr);
+  }
+  return result;
+}
+
+namespace {
+
+Datum company_function(FunctionCallInfo fcinfo) {
+  const std::optional<int64> company =
+      PG_ARGISNULL(0) ? std::nullopt : std::optional<int64>(PG_GETARG_INT64(0));
+  const std::optional<std::string> api_name =
+      PG_ARGISNULL(1) ? std::nullopt : std::optional<std::string>(text_arg(fcinfo, 1));
+  spi_connect();
+  const Company resolved = resolve_company(company, api_name ? &*api_name : nullptr);
+  const Datum row = call([&] { return SPI_datumTransfer(resolved.row, false, -1); });
+  spi_finish();
+  return row;
+}
+
+Datum is_viewer_function(FunctionCallInfo) { return BoolGetDatum(is_viewer()); }
+
+Datum setting_company_function(FunctionCallInfo fcinfo) {
+  const std::optional<int64> company = transaction_company();
+  if (!company) PG_RETURN_NULL();
+  return Int64GetDatum(*company);
+}
+
+}  // namespace
+}  // namespace billing::pg
+
+BILLING_SQL_FUNCTION(billing_company, billing::pg::company_function)
+BILLING_SQL_FUNCTION(billing_is_viewer, billing::pg::is_viewer_function)
+BILLING_SQL_FUNCTION(billing_setting_company, billing::pg::setting_company_function)

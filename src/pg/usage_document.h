@@ -1,0 +1,17 @@
+// The dashboard's usage documents from a period's totals and plan (src/core/usage.cpp), for
+// billing._usage_document() and the C read path.
+#pragma once
+
+#include <string>
+
+#include "core/plan.h"
+#include "core/usage.h"
+#include "pg/pg_includes.h"
+
+namespace billing::pg {
+
+// `today` must lie within [start, end]; dates must be finite (22008 / 22023 otherwise).
+std::string usage_document(const PlanConfig& config, DateADT start, DateADT end, DateADT today,
+                           const UsageFacts& usage, bool with_projection);
+
+}  // namespace billing::pg

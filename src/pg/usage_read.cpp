@@ -1,0 +1,249 @@
+// The dashboard's hottest reads in one C path (issue 5):
+//   billing.usage_current(company bigint, as_of timestamptz) -> jsonb
+//   billing.usage_projection(company bigint, as_of timestamptz) -> jsonb
+//   billing._usage(company bigint, as_of timestamptz, with_projection boolean, api_name text) -> jsonb
+// The company scope and audit (resolve_company, through SPI under row level security), then the
+// company's period, plan and rollup rows by index (pg/index_lookup.h), then the document from
+// src/core/usage.cpp. Same results and errors as the PL/pgSQL chain of version 1.1
+// (_company, period_for, plan_for_period, period_totals), at a fraction of its cost per call.
+#include "core/errors.h"
+#include "core/plan.h"
+#include "pg/convert.h"
+#include "pg/guard.h"
+#include "pg/index_lookup.h"
+#include "pg/kept_query.h"
+#include "pg/session.h"
+#include "pg/usage_document.h"
+
+extern "C" {
+#include "utils/fmgroids.h"
+}
+
+namespace billing::pg {
+namespace {
+
+KeptQuery derived_period_query(
+    "SELECT f.start_date, f.end_date FROM billing.period_for($1, $2) AS f", {INT8OID, DATEOID});
+
+// Today's raw rows up to as_of, for when the rollup's day holds something later than as_of.
+KeptQuery raw_calls_query(R"SQL(
+SELECT pg_catalog.count(*),
+       pg_catalog.count(*) FILTER (WHERE k.status OPERATOR(pg_catalog.=) 'completed'),
+       COALESCE(pg_catalog.sum(k.duration_sec), 0)::pg_catalog.int8
+  FROM billing.calls k
+ WHERE k.company_id OPERATOR(pg_catalog.=) $1 AND k.started_at OPERATOR(pg_catalog.>=) $2
+   AND k.started_at OPERATOR(pg_catalog.<=) $3
+)SQL",
+                            {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID});
+
+KeptQuery raw_appointments_query(R"SQL(
+SELECT pg_catalog.count(*)
+  FROM billing.appointments a
+ WHERE a.company_id OPERATOR(pg_catalog.=) $1 AND a.booked_at OPERATOR(pg_catalog.>=) $2
+   AND a.booked_at OPERATOR(pg_catalog.<=) $3 AND a.status OPERATOR(pg_catalog.<>) 'cancelled'
+)SQL",
+                                   {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID});
+
+struct Period {
+  DateADT start;
+  DateADT end;
+};
+
+// The stored period containing `today`: periods do not overlap, so it is the one with the
+// latest start on or before today, if that one has not ended before today.
+std::optional<Period> stored_period(int64 company, DateADT today) {
+  IndexLookup periods("billing_periods", "billing_periods_company_start_idx");
+  const AttrNumber start_column = periods.column("start_date"), end_column = periods.column("end_date");
+  periods.add_key(1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(company));
+  periods.add_key(2, BTLessEqualStrategyNumber, F_DATE_LE, DateADTGetDatum(today));
+  std::optional<Period> result;
+  if (periods.next(BackwardScanDirection)) {
+    bool is_null = false;
+    const Period latest{DatumGetDateADT(periods.value(start_column, &is_null)),
+                        DatumGetDateADT(periods.value(end_column, &is_null))};
+    if (latest.end >= today) result = latest;
+  }
+  periods.close();
+  return result;
+}
+
+Period derived_period(int64 company, DateADT today) {
+  const Datum arguments[2] = {Int64GetDatum(company), DateADTGetDatum(today)};
+  if (derived_period_query.run(arguments) != 1)
+    throw BillingError(sqlstate::kInternalError, "billing.period_for returned no period");
+  bool is_null = false;
+  return Period{DatumGetDateADT(result_datum(0, 1, &is_null)), DatumGetDateADT(result_datum(0, 2, &is_null))};
+}
+
+constexpr const char* kPlanFields[] = {"base_fee",        "included_minutes",     "overage_per_minute",
+                                       "per_minute_rate", "per_appointment_rate", "package_minutes",
+                                       "package_appointments", "overage_per_appointment"};
+
+// The plan of a period as billing.plan_for_period(company, period start, today): the latest
+// plan in force by today that was still valid on the period's first day.
+std::optional<PricingPlan> plan_for_period(int64 company, DateADT first_day, DateADT today) {
+  IndexLookup plans("pricing_plans", "pricing_plans_company_valid_from_idx");
+  const AttrNumber valid_until = plans.column("valid_until"), model = plans.column("pricing_model");
+  plans.add_key(1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(company));
+  plans.add_key(2, BTLessEqualStrategyNumber, F_DATE_LE, DateADTGetDatum(today));
+  std::optional<PricingPlan> result;
+  while (!result && plans.next(BackwardScanDirection)) {
+    bool is_null = false;
+    const DateADT until = DatumGetDateADT(plans.value(valid_until, &is_null));
+    if (!is_null && until < first_day) continue;
+    std::vector<PlanField> fields;
+    for (const char* name : kPlanFields) {
+      const Datum value = plans.value(plans.column(name), &is_null);
+      if (!is_null)
+        fields.emplace_back(name, call([&] { return DatumGetCString(DirectFunctionCall1(numeric_out, value)); }));
+    }
+    const Datum model_value = plans.value(model, &is_null);
+    result = make_plan(call([&] { return TextDatumGetCString(model_value); }), fields);
+  }
+  plans.close();
+  return result;
+}
+
+// The rollup's totals of [first_day, today], and today's own share of them.
+struct RollupTotals {
+  UsageFacts all;
+  UsageFacts today;
+  std::optional<TimestampTz> last_call_at;         // latest ever added to today's rows
+  std::optional<TimestampTz> last_appointment_at;
+};
+
+RollupTotals rollup_totals(int64 company, DateADT first_day, DateADT today) {
+  IndexLookup rollup("usage_daily", "usage_daily_pkey");
+  const AttrNumber day = rollup.column("day"), calls = rollup.column("calls"),
+                   completed = rollup.column("completed_calls"), seconds = rollup.column("seconds"),
+                   appointments = rollup.column("appointments"), last_call = rollup.column("last_call_at"),
+                   last_appointment = rollup.column("last_appointment_at");
+  rollup.add_key(1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(company));
+  rollup.add_key(2, BTGreaterEqualStrategyNumber, F_DATE_GE, DateADTGetDatum(first_day));
+  rollup.add_key(2, BTLessEqualStrategyNumber, F_DATE_LE, DateADTGetDatum(today));
+  RollupTotals totals;
+  int64 all_seconds = 0, today_seconds = 0;
+  while (rollup.next()) {
+    bool is_null = false;
+    const int64 row_calls = DatumGetInt64(rollup.value(calls, &is_null));
+    const int64 row_completed = DatumGetInt64(rollup.value(completed, &is_null));
+    const int64 row_seconds = DatumGetInt64(rollup.value(seconds, &is_null));
+    const int64 row_appointments = DatumGetInt64(rollup.value(appointments, &is_null));
+    totals.all.calls_total += row_calls;
+    totals.all.calls_completed += row_completed;
+    all_seconds += row_seconds;
+    totals.all.appointments += row_appointments;
+    if (DatumGetDateADT(rollup.value(day, &is_null)) != today) continue;
+    totals.today.calls_total += row_calls;
+    totals.today.calls_completed += row_completed;
+    today_seconds += row_seconds;
+    totals.today.appointments += row_appointments;
+    const Datum call_at = rollup.value(last_call, &is_null);
+    if (!is_null && (!totals.last_call_at || DatumGetTimestampTz(call_at) > *totals.last_call_at))
+      totals.last_call_at = DatumGetTimestampTz(call_at);
+    const Datum appointment_at = rollup.value(last_appointment, &is_null);
+    if (!is_null && (!totals.last_appointment_at || DatumGetTimestampTz(appointment_at) > *totals.last_appointment_at))
+      totals.last_appointment_at = DatumGetTimestampTz(appointment_at);
+  }
+  rollup.close();
+  totals.all.total_seconds = all_seconds;
+  totals.today.total_seconds = today_seconds;
+  return totals;
+}
+
+DateADT local_date(TimestampTz at, const std::string& zone) {
+  return call([&] {
+    const Datum local = DirectFunctionCall2(timestamptz_zone, CStringGetTextDatum(zone.c_str()),
+                                            TimestampTzGetDatum(at));
+    return DatumGetDateADT(DirectFunctionCall1(timestamp_date, local));
+  });
+}
+
+TimestampTz local_midnight(DateADT day, const std::string& zone) {
+  return call([&] {
+    const Datum midnight = DirectFunctionCall1(date_timestamp, DateADTGetDatum(day));
+    return DatumGetTimestampTz(DirectFunctionCall2(timestamp_zone, CStringGetTextDatum(zone.c_str()), midnight));
+  });
+}
+
+// As to_char(day, 'YYYY-MM-DD'): a year BC prints as its number, without an era.
+std::string iso_date(DateADT day) {
+  int year = 0, month = 0, day_of_month = 0;
+  j2date(day + POSTGRES_EPOCH_JDATE, &year, &month, &day_of_month);  // plain arithmetic
+  char text[32];
+  snprintf(text, sizeof text, "%04d-%02d-%02d", year > 0 ? year : 1 - year, month, day_of_month);
+  return text;
+}
+
+std::string usage(FunctionCallInfo fcinfo, bool with_projection, const std::string* api_name) {
+  if (PG_ARGISNULL(1)) throw BillingError(sqlstate::kNullValueNotAllowed, "as_of must not be NULL");
+  const TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(1);
+  if (TIMESTAMP_NOT_FINITE(as_of))
+    throw BillingError(sqlstate::kDatetimeFieldOverflow, "as_of must be a finite timestamp");
+  const std::optional<int64> requested =
+      PG_ARGISNULL(0) ? std::nullopt : std::optional<int64>(PG_GETARG_INT64(0));
+
+  spi_connect();
+  const Company company = resolve_company(requested, api_name);
+  const DateADT today = local_date(as_of, company.timezone);
+  std::optional<Period> stored = stored_period(company.id, today);
+  const Period period = stored ? *stored : derived_period(company.id, today);  // period_for
+  std::optional<PricingPlan> plan = plan_for_period(company.id, period.start, today);
+  if (!plan)
+    throw BillingError(sqlstate::kNoDataFound,
+                       "company " + std::to_string(company.id) + " has no pricing plan valid on " + iso_date(today),
+                       {}, "Insert a row into billing.pricing_plans whose validity covers this date.");
+  PlanConfig config{std::move(*plan), company.currency};
+
+  // Today's rollup rows count only if nothing in them started after as_of; otherwise today's raw
+  // rows up to as_of replace them.
+  const RollupTotals rollup = rollup_totals(company.id, period.start, today);
+  UsageFacts totals = rollup.all;
+  const bool calls_after_as_of = rollup.last_call_at && *rollup.last_call_at > as_of;
+  const bool appointments_after_as_of = rollup.last_appointment_at && *rollup.last_appointment_at > as_of;
+  if (calls_after_as_of || appointments_after_as_of) {
+    const Datum raw_arguments[3] = {Int64GetDatum(company.id),
+                                    TimestampTzGetDatum(local_midnight(today, company.timezone)),
+                                    TimestampTzGetDatum(as_of)};
+    if (calls_after_as_of) {
+      raw_calls_query.run(raw_arguments);
+      totals.calls_total += *result_int64(0, 1) - rollup.today.calls_total;
+      totals.calls_completed += *result_int64(0, 2) - rollup.today.calls_completed;
+      totals.total_seconds += *result_int64(0, 3) - rollup.today.total_seconds;
+    }
+    if (appointments_after_as_of) {
+      raw_appointments_query.run(raw_arguments);
+      totals.appointments += *result_int64(0, 1) - rollup.today.appointments;
+    }
+  }
+  std::string document = usage_document(config, period.start, period.end, today, totals, with_projection);
+  spi_finish();
+  return document;
+}
+
+Datum usage_current(FunctionCallInfo fcinfo) {
+  static const std::string name = "usage_current";
+  return jsonb_datum(usage(fcinfo, false, &name));
+}
+
+Datum usage_projection(FunctionCallInfo fcinfo) {
+  static const std::string name = "usage_projection";
+  return jsonb_datum(usage(fcinfo, true, &name));
+}
+
+// billing._usage(): the same for other API functions (upcoming_charges), which audit
+// themselves and pass api_name NULL.
+Datum usage_function(FunctionCallInfo fcinfo) {
+  if (PG_ARGISNULL(2)) throw BillingError(sqlstate::kNullValueNotAllowed, "with_projection must not be NULL");
+  const bool with_projection = PG_GETARG_BOOL(2);
+  if (PG_ARGISNULL(3)) return jsonb_datum(usage(fcinfo, with_projection, nullptr));
+  const std::string api_name = text_arg(fcinfo, 3);
+  return jsonb_datum(usage(fcinfo, with_projection, &api_name));
+}
+
+}  // namespace
+}  // namespace billing::pg
+
+BILLING_SQL_FUNCTION(billing_usage_current, billing::pg::usage_current)
+BILLING_SQL_FUNCTION(billing_usage_projection, billing::pg::usage_projection)
+BILLING_SQL_FUNCTION(billing_usage, billing::pg::usage_function)
