@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every released version (extension/company_billing--V.sql), updates it to the newest
+# Installs every released version (each V of extension/company_billing--V.sql and of
+# company_billing--V--W.sql: PostgreSQL installs V through its upgrade path), updates it to the newest
 # with ALTER EXTENSION ... UPDATE, and compares the resulting objects with a fresh install of the
 # newest version: no difference allowed. Runs against the cluster in PGHOST/PGPORT.
 set -euo pipefail
@@ -14,9 +15,10 @@ createdb upgrade_fresh
 psql -X -q -d upgrade_fresh -c "CREATE EXTENSION company_billing CASCADE" 2>/dev/null
 schema_of upgrade_fresh >build/upgrade_fresh.sql
 status=0
-for script in extension/company_billing--*.sql; do
-  version=$(basename "$script" .sql | sed 's/^company_billing--//')
-  case "$version" in *--*) continue ;; esac   # an upgrade script, not a release
+versions=$(for script in extension/company_billing--*.sql; do
+  basename "$script" .sql | sed -e 's/^company_billing--//' -e 's/--.*//'
+done | sort -u -V)
+for version in $versions; do
   dropdb --if-exists "upgrade_from_$version" 2>/dev/null
   createdb "upgrade_from_$version"
   psql -X -q -d "upgrade_from_$version" -c "CREATE EXTENSION company_billing VERSION '$version' CASCADE" 2>/dev/null

@@ -227,8 +227,13 @@ void billing_audit_writer_main(Datum) {
   AuditEntry* batch = static_cast<AuditEntry*>(
       MemoryContextAlloc(TopMemoryContext, sizeof(AuditEntry) * kBatchSize));
   for (;;) {
+    // Drains what is queued, then sleeps: going round again at once would write a batch of a
+    // few entries per transaction while readers keep arriving, and leave nothing to coalesce.
     int taken;
-    while ((taken = take_batch(batch)) > 0) write_batch(batch, taken);
+    do {
+      taken = take_batch(batch);
+      if (taken > 0) write_batch(batch, taken);
+    } while (taken == kBatchSize);
     (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, kFlushIntervalMs,
                     PG_WAIT_EXTENSION);
     ResetLatch(MyLatch);

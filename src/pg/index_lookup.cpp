@@ -65,12 +65,15 @@ bool IndexLookup::next(ScanDirection direction) {
       scan_ = index_beginscan(table_, index_, GetActiveSnapshot(), key_count_, 0);
       index_rescan(scan_, keys_, key_count_, nullptr, 0);
     }
-    return index_getnext_slot(scan_, direction, slot_);
+    if (!index_getnext_slot(scan_, direction, slot_)) return false;
+    slot_getallattrs(slot_);  // so that value() is a plain array read
+    return true;
   });
 }
 
 Datum IndexLookup::value(AttrNumber column, bool* is_null) const {
-  return call([&] { return slot_getattr(slot_, column, is_null); });
+  *is_null = slot_->tts_isnull[column - 1];
+  return slot_->tts_values[column - 1];
 }
 
 void IndexLookup::close() {
