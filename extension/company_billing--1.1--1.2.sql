@@ -50,3 +50,21 @@ ALTER TABLE billing.audit_log ADD COLUMN reads integer NOT NULL DEFAULT 1
     CONSTRAINT audit_log_reads_check CHECK (reads > 0);
 COMMENT ON COLUMN billing.audit_log.reads IS
     'How many reads of company_id through function_name by this user within the second of read_at';
+
+-- record_call in C (src/pg/ingest_functions.cpp): the same checks and messages without the
+-- PL/pgSQL layers; the INSERT and the rollup triggers are unchanged.
+CREATE OR REPLACE FUNCTION billing.record_call(company bigint, external_id text, started_at timestamptz,
+                                               duration_sec integer, status text DEFAULT 'completed')
+RETURNS boolean
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'billing_record_call';
+
+-- The rollup triggers in C (src/pg/rollup_trigger.cpp): the statement's net change per company,
+-- local day and slot, one upsert each, in (company, day) order. Same rollup as 1.1's PL/pgSQL.
+CREATE OR REPLACE FUNCTION billing._roll_up_calls() RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'billing_roll_up_calls';
+
+CREATE OR REPLACE FUNCTION billing._roll_up_appointments() RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'billing_roll_up_appointments';

@@ -5,13 +5,17 @@
 
 namespace billing::pg {
 
-KeptQuery::KeptQuery(const char* sql, std::initializer_list<Oid> argument_types)
-    : sql_(sql), argument_count_(static_cast<int>(argument_types.size())), argument_types_{} {
+KeptQuery::KeptQuery(const char* sql, std::initializer_list<Oid> argument_types, Access access)
+    : sql_(sql), read_only_(access == Access::kReadOnly), argument_count_(static_cast<int>(argument_types.size())), argument_types_{} {
   int i = 0;
-  for (Oid type : argument_types) argument_types_[i++] = type;
+  for (Oid type : argument_types)
+    if (i < kMaxArguments) argument_types_[i++] = type;
+  // Checked when run: a constructor of a static object must not throw.
+  if (static_cast<int>(argument_types.size()) > kMaxArguments) argument_count_ = -1;
 }
 
 uint64 KeptQuery::run(const Datum* values, const char* nulls) {
+  if (argument_count_ < 0) throw BillingError(sqlstate::kInternalError, "company_billing: too many query arguments");
   if (plan_ == nullptr) {
     plan_ = call([&] {
       // Generic plan from the first call: these are point lookups whose plans do not depend on
@@ -24,9 +28,9 @@ uint64 KeptQuery::run(const Datum* values, const char* nulls) {
     });
   }
   const int status = call([&] {
-    return SPI_execute_plan(plan_, const_cast<Datum*>(values), nulls, true, 0);
+    return SPI_execute_plan(plan_, const_cast<Datum*>(values), nulls, read_only_, 0);
   });
-  if (status != SPI_OK_SELECT)
+  if (status < 0)
     throw BillingError(sqlstate::kInternalError, std::string("company_billing: query failed: ") +
                                                      SPI_result_code_string(status));
   return SPI_processed;

@@ -22,18 +22,21 @@ namespace billing::pg {
 
 class KeptQuery {
  public:
-  KeptQuery(const char* sql, std::initializer_list<Oid> argument_types);
+  enum class Access { kReadOnly, kWrites };
+  KeptQuery(const char* sql, std::initializer_list<Oid> argument_types, Access access = Access::kReadOnly);
   KeptQuery(const KeptQuery&) = delete;
   KeptQuery& operator=(const KeptQuery&) = delete;
 
-  // Runs the query read-only in the caller's snapshot (as STABLE functions do) and returns the
-  // number of rows, readable through SPI_tuptable until the next SPI call. `nulls` as for
+  // Runs the query and returns the number of rows it returned or wrote (SPI_processed); rows
+  // returned are readable through SPI_tuptable until the next SPI call. A read-only query runs
+  // in the caller's snapshot (as in a STABLE function), a writing one as in a VOLATILE one. `nulls` as for
   // SPI_execute_plan: nullptr, or one char per argument, 'n' for NULL. Inside an SPI connection.
   uint64 run(const Datum* values, const char* nulls = nullptr);
 
  private:
-  static constexpr int kMaxArguments = 8;
+  static constexpr int kMaxArguments = 12;
   const char* sql_;
+  bool read_only_;
   int argument_count_;
   Oid argument_types_[kMaxArguments];
   SPIPlanPtr plan_ = nullptr;

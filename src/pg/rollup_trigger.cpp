@@ -1,0 +1,176 @@
+// The rollup triggers in C (issue 5): billing._roll_up_calls() and billing._roll_up_appointments(),
+// statement-level AFTER triggers with transition tables on billing.calls and billing.appointments.
+//
+// They add the statement's new rows to billing.usage_daily and subtract its old rows, per company,
+// company-local day and slot (pg_backend_pid() % 8, so concurrent writers for one company spread
+// over eight rows a day). The net change of each (company, day) is written with one upsert, in
+// (company, day) order, so that concurrent statements lock rollup rows in the same order.
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "core/errors.h"
+#include "pg/guard.h"
+#include "pg/index_lookup.h"
+#include "pg/kept_query.h"
+
+extern "C" {
+#include "commands/trigger.h"
+#include "utils/fmgroids.h"
+#include "utils/tuplestore.h"
+}
+
+namespace billing::pg {
+namespace {
+
+constexpr int kSlots = 8;
+
+struct DayChange {
+  int64 calls = 0;
+  int64 completed_calls = 0;
+  int64 seconds = 0;
+  int64 appointments = 0;
+  std::optional<TimestampTz> last_call_at;  // latest added; deletes never lower it
+  std::optional<TimestampTz> last_appointment_at;
+};
+
+using Changes = std::map<std::pair<int64, DateADT>, DayChange>;
+
+KeptQuery upsert_day(R"SQL(
+INSERT INTO billing.usage_daily AS u (company_id, day, slot, calls, completed_calls, seconds, appointments,
+                                      last_call_at, last_appointment_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT ON CONSTRAINT usage_daily_pkey DO UPDATE
+   SET calls = u.calls OPERATOR(pg_catalog.+) excluded.calls,
+       completed_calls = u.completed_calls OPERATOR(pg_catalog.+) excluded.completed_calls,
+       seconds = u.seconds OPERATOR(pg_catalog.+) excluded.seconds,
+       appointments = u.appointments OPERATOR(pg_catalog.+) excluded.appointments,
+       last_call_at = GREATEST(u.last_call_at, excluded.last_call_at),
+       last_appointment_at = GREATEST(u.last_appointment_at, excluded.last_appointment_at)
+)SQL",
+                     {INT8OID, DATEOID, INT2OID, INT8OID, INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID,
+                      TIMESTAMPTZOID},
+                     KeptQuery::Access::kWrites);
+
+// The time zone of each company, looked up once per statement. Companies that do not exist
+// (impossible under the foreign keys) contribute nothing, as in the join of version 1.1.
+class Zones {
+ public:
+  const std::optional<std::string>& of(int64 company) {
+    auto found = zones_.find(company);
+    if (found != zones_.end()) return found->second;
+    IndexLookup companies("companies", "companies_pkey");
+    const AttrNumber timezone = companies.column("timezone");
+    companies.add_key(1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(company));
+    std::optional<std::string> zone;
+    if (companies.next()) {
+      bool is_null = false;
+      const Datum value = companies.value(timezone, &is_null);
+      zone = std::string(call([&] { return TextDatumGetCString(value); }));
+    }
+    companies.close();
+    return zones_.emplace(company, std::move(zone)).first->second;
+  }
+
+ private:
+  std::map<int64, std::optional<std::string>> zones_;
+};
+
+DateADT local_day(TimestampTz at, const std::string& zone) {
+  return call([&] {
+    const Datum local = DirectFunctionCall2(timestamptz_zone, CStringGetTextDatum(zone.c_str()),
+                                            TimestampTzGetDatum(at));
+    return DatumGetDateADT(DirectFunctionCall1(timestamp_date, local));
+  });
+}
+
+enum class Table { kCalls, kAppointments };
+
+// Adds (sign +1) or subtracts (-1) every row of a transition table.
+void collect(Tuplestorestate* rows, Relation relation, Table table, int sign, Zones* zones, Changes* changes) {
+  const TupleDesc descriptor = RelationGetDescr(relation);
+  const auto column = [&](const char* name) {
+    for (int i = 0; i < descriptor->natts; ++i)
+      if (!TupleDescAttr(descriptor, i)->attisdropped && strcmp(NameStr(TupleDescAttr(descriptor, i)->attname), name) == 0)
+        return static_cast<AttrNumber>(i + 1);
+    throw BillingError(sqlstate::kInternalError, std::string("company_billing: column ") + name + " is missing");
+  };
+  const AttrNumber company_column = column("company_id");
+  const AttrNumber at_column = column(table == Table::kCalls ? "started_at" : "booked_at");
+  const AttrNumber status_column = column("status");
+  const AttrNumber duration_column = table == Table::kCalls ? column("duration_sec") : 0;
+
+  TupleTableSlot* slot = call([&] {
+    TupleTableSlot* made = MakeSingleTupleTableSlot(descriptor, &TTSOpsMinimalTuple);
+    // A read pointer of our own: other triggers of the statement read the same tuplestore.
+    tuplestore_select_read_pointer(rows, tuplestore_alloc_read_pointer(rows, EXEC_FLAG_REWIND));
+    tuplestore_rescan(rows);
+    return made;
+  });
+  for (;;) {
+    const bool more = call([&] {
+      if (!tuplestore_gettupleslot(rows, true, false, slot)) return false;
+      slot_getallattrs(slot);
+      return true;
+    });
+    if (!more) break;
+    const int64 company = DatumGetInt64(slot->tts_values[company_column - 1]);
+    const TimestampTz at = DatumGetTimestampTz(slot->tts_values[at_column - 1]);
+    const std::optional<std::string>& zone = zones->of(company);
+    if (!zone) continue;
+    const Datum status_value = slot->tts_values[status_column - 1];
+    const std::string status = call([&] { return TextDatumGetCString(status_value); });
+    DayChange& change = (*changes)[{company, local_day(at, *zone)}];
+    if (table == Table::kCalls) {
+      change.calls += sign;
+      if (status == "completed") change.completed_calls += sign;
+      change.seconds += sign * static_cast<int64>(DatumGetInt32(slot->tts_values[duration_column - 1]));
+      if (sign > 0 && (!change.last_call_at || at > *change.last_call_at)) change.last_call_at = at;
+    } else {
+      if (status != "cancelled") change.appointments += sign;
+      if (sign > 0 && (!change.last_appointment_at || at > *change.last_appointment_at))
+        change.last_appointment_at = at;
+    }
+  }
+  call([&] { ExecDropSingleTupleTableSlot(slot); });
+}
+
+Datum roll_up(FunctionCallInfo fcinfo, Table table) {
+  if (!CALLED_AS_TRIGGER(fcinfo))
+    throw BillingError("39P01", "company_billing: the rollup function must be called as a trigger");
+  const TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
+  if (!TRIGGER_FIRED_FOR_STATEMENT(trigger->tg_event) || !TRIGGER_FIRED_AFTER(trigger->tg_event))
+    throw BillingError("39P01", "company_billing: the rollup trigger must fire AFTER ... FOR EACH STATEMENT");
+
+  spi_connect();
+  Zones zones;
+  Changes changes;
+  if (trigger->tg_newtable != nullptr) collect(trigger->tg_newtable, trigger->tg_relation, table, +1, &zones, &changes);
+  if (trigger->tg_oldtable != nullptr) collect(trigger->tg_oldtable, trigger->tg_relation, table, -1, &zones, &changes);
+  const int16 slot = static_cast<int16>(MyProcPid % kSlots);
+  for (const auto& [key, change] : changes) {
+    const bool changed = change.calls != 0 || change.completed_calls != 0 || change.seconds != 0 ||
+                         change.appointments != 0 || change.last_call_at || change.last_appointment_at;
+    if (!changed) continue;
+    const Datum values[9] = {Int64GetDatum(key.first), DateADTGetDatum(key.second), Int16GetDatum(slot),
+                             Int64GetDatum(change.calls), Int64GetDatum(change.completed_calls),
+                             Int64GetDatum(change.seconds), Int64GetDatum(change.appointments),
+                             TimestampTzGetDatum(change.last_call_at.value_or(0)),
+                             TimestampTzGetDatum(change.last_appointment_at.value_or(0))};
+    const char nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', change.last_call_at ? ' ' : 'n',
+                            change.last_appointment_at ? ' ' : 'n', '\0'};
+    upsert_day.run(values, nulls);
+  }
+  spi_finish();
+  return PointerGetDatum(nullptr);
+}
+
+Datum roll_up_calls(FunctionCallInfo fcinfo) { return roll_up(fcinfo, Table::kCalls); }
+Datum roll_up_appointments(FunctionCallInfo fcinfo) { return roll_up(fcinfo, Table::kAppointments); }
+
+}  // namespace
+}  // namespace billing::pg
+
+BILLING_SQL_FUNCTION(billing_roll_up_calls, billing::pg::roll_up_calls)
+BILLING_SQL_FUNCTION(billing_roll_up_appointments, billing::pg::roll_up_appointments)
