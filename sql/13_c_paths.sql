@@ -1,0 +1,141 @@
+-- Version 1.2: usage_current/usage_projection, the company scope, record_call and the rollup
+-- triggers run in C. Their figures must equal a recomputation from the raw rows for every as_of
+-- (also inside a day with later rows, and for derived, stored and clipped periods), and they must
+-- behave like SQL functions under errors, savepoints, DDL, missing privileges and a re-created
+-- extension.
+SELECT extversion FROM pg_extension WHERE extname = 'company_billing';
+SELECT p.proname, l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+ WHERE p.pronamespace = 'billing'::regnamespace
+   AND p.proname IN ('usage_current', 'usage_projection', '_usage', '_company', '_is_viewer', '_setting_company',
+                     'record_call', '_roll_up_calls', '_roll_up_appointments')
+ ORDER BY 1;
+
+INSERT INTO billing.companies (id, name, timezone) VALUES (801, 'C Path Praxis', 'America/New_York'),
+                                                         (802, 'C Path Zwei', 'Asia/Kolkata');
+INSERT INTO billing.pricing_plans (company_id, pricing_model, base_fee, included_minutes, overage_per_minute,
+                                   per_appointment_rate, valid_from)
+VALUES (801, 'per_minute', 49, 10, 0.15, 2, '2025-01-01'), (802, 'per_minute', 10, 5, 0.20, 1, '2025-01-01');
+-- Earlier days, then one day with calls at 09:00, 12:00, 15:00 and 18:00 local.
+INSERT INTO billing.calls (company_id, external_id, started_at, duration_sec, status)
+SELECT 801, 'early-' || d, '2025-06-01 10:00 America/New_York'::timestamptz + d * interval '1 day', 100 + d, 'completed'
+  FROM generate_series(0, 8) AS d;
+SELECT billing.record_call(801, 'day-' || i, '2025-06-10 09:00 America/New_York'::timestamptz + i * interval '3 hours',
+                           60 * (i + 1), CASE WHEN i % 2 = 0 THEN 'completed' ELSE 'missed' END) AS new
+  FROM generate_series(0, 3) AS i;
+SELECT billing.record_appointment(801, 'appt-' || i, '2025-06-10 10:00 America/New_York'::timestamptz + i * interval '4 hours',
+                                  CASE WHEN i = 1 THEN 'cancelled' ELSE 'booked' END) AS new
+  FROM generate_series(0, 2) AS i;
+
+-- The C figures against the raw rows, at points before, between and after the day's rows.
+CREATE FUNCTION pg_temp.raw_matches(company bigint, as_of timestamptz, from_day timestamptz) RETURNS boolean
+LANGUAGE sql AS $$
+    SELECT (u -> 'calls' ->> 'total')::bigint = k.calls AND (u -> 'calls' ->> 'completed')::bigint = k.completed
+       AND (u -> 'calls' ->> 'total_minutes')::numeric = round(k.seconds / 60.0, 2)
+       AND (u -> 'appointments' ->> 'total')::bigint = a.appointments
+       AND billing.usage_projection($1, $2) -> 'current' = u
+      FROM billing.usage_current($1, $2) AS u,
+           (SELECT count(*) AS calls, count(*) FILTER (WHERE status = 'completed') AS completed,
+                   coalesce(sum(duration_sec), 0) AS seconds
+              FROM billing.calls WHERE company_id = $1 AND started_at >= $3 AND started_at <= $2) AS k,
+           (SELECT count(*) AS appointments FROM billing.appointments
+             WHERE company_id = $1 AND booked_at >= $3 AND booked_at <= $2 AND status <> 'cancelled') AS a
+$$;
+SELECT as_of, pg_temp.raw_matches(801, as_of, '2025-06-01 00:00 America/New_York') AS exact
+  FROM unnest(ARRAY['2025-06-01 00:00', '2025-06-10 08:59', '2025-06-10 09:00', '2025-06-10 11:59:59',
+                    '2025-06-10 12:00', '2025-06-10 14:00', '2025-06-10 18:00', '2025-06-10 23:59:59',
+                    '2025-06-11 00:00', '2025-06-30 23:59:59']::timestamp[]) AS t(local),
+       LATERAL (SELECT (t.local::text || ' America/New_York')::timestamptz AS as_of) AS x
+ ORDER BY as_of;
+
+-- Periods: derived from the anchor day (no stored row), stored, and derived but clipped by the
+-- next stored period.
+INSERT INTO billing.billing_periods (company_id, start_date, end_date) VALUES (801, '2025-07-01', '2025-07-31'),
+                                                                             (801, '2025-08-05', '2025-09-04');
+SELECT as_of, u -> 'period' AS period
+  FROM unnest(ARRAY['2025-06-15 12:00-04', '2025-07-15 12:00-04', '2025-08-02 12:00-04', '2025-08-20 12:00-04']::timestamptz[]) AS as_of,
+       billing.usage_current(801, as_of) AS u;
+
+-- One statement touching several companies and days, then moving calls to another day and to
+-- another company, then deleting some: the rollup follows every change.
+INSERT INTO billing.calls (company_id, external_id, started_at, duration_sec, status)
+SELECT 801 + i % 2, 'bulk-' || i, '2025-06-01 00:00+00'::timestamptz + i * interval '97 minutes', i % 300,
+       (ARRAY['completed', 'missed', 'busy'])[1 + i % 3]
+  FROM generate_series(1, 400) AS i;
+SELECT count(*) AS differing_days FROM billing.verify_usage_daily(801);
+UPDATE billing.calls SET started_at = started_at + interval '1 day 3 hours', duration_sec = duration_sec + 7
+ WHERE external_id LIKE 'bulk-%' AND duration_sec % 5 = 0;
+UPDATE billing.calls SET company_id = 802 WHERE company_id = 801 AND external_id LIKE 'bulk-1%';
+DELETE FROM billing.calls WHERE external_id LIKE 'bulk-%' AND duration_sec % 7 = 0;
+SELECT count(*) AS differing_days FROM billing.verify_usage_daily() WHERE company_id IN (801, 802);
+SELECT pg_temp.raw_matches(801, '2025-06-30 23:00-04', '2025-06-01 00:00 America/New_York') AS exact_801,
+       pg_temp.raw_matches(802, '2025-06-30 23:00+05:30', '2025-06-01 00:00 Asia/Kolkata') AS exact_802;
+
+-- Errors leave the session usable: in a savepoint, and caught by PL/pgSQL around C code that
+-- was inside SPI when PostgreSQL raised.
+BEGIN;
+SAVEPOINT before_error;
+SELECT billing.usage_current(999999, '2025-06-10');
+ROLLBACK TO SAVEPOINT before_error;
+SELECT billing.usage_current(801, '2025-06-10 12:00-04') -> 'calls' ->> 'total' AS calls_after_savepoint;
+COMMIT;
+DO $$
+BEGIN
+    PERFORM billing.record_call(999999, 'nobody', '2025-06-10', 1);
+EXCEPTION WHEN foreign_key_violation THEN
+    RAISE WARNING 'caught: %', SQLERRM;
+END
+$$;
+-- An error raised by PostgreSQL inside the C function's SPI INSERT (here by a trigger), caught by
+-- PL/pgSQL: the subtransaction abort closes the C function's SPI connection.
+CREATE FUNCTION pg_temp.refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.external_id = 'boom' THEN
+        RAISE EXCEPTION 'refused by a trigger' USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER regress_refuse_boom BEFORE INSERT ON billing.calls FOR EACH ROW EXECUTE FUNCTION pg_temp.refuse_boom();
+DO $$
+BEGIN
+    PERFORM billing.record_call(801, 'boom', '2025-06-01 10:00-04', 100);
+EXCEPTION WHEN check_violation THEN
+    RAISE WARNING 'caught: %', SQLERRM;
+END
+$$;
+DROP TRIGGER regress_refuse_boom ON billing.calls;
+SELECT billing.record_call(801, 'after-errors', '2025-06-10 20:00-04', 30) AS new;
+
+-- DDL on the tables the C path reads: columns are found by name, kept plans are replanned.
+ALTER TABLE billing.usage_daily ADD COLUMN regress_note text;
+ALTER TABLE billing.pricing_plans ADD COLUMN regress_note text;
+SELECT pg_temp.raw_matches(801, '2025-06-10 23:00-04', '2025-06-01 00:00 America/New_York') AS exact_after_ddl;
+SELECT billing.record_call(801, 'after-ddl', '2025-06-10 21:00-04', 30) AS new;
+ALTER TABLE billing.usage_daily DROP COLUMN regress_note;
+ALTER TABLE billing.pricing_plans DROP COLUMN regress_note;
+SELECT pg_temp.raw_matches(801, '2025-06-10 23:00-04', '2025-06-01 00:00 America/New_York') AS exact_after_drop;
+SELECT count(*) AS differing_days FROM billing.verify_usage_daily(801);
+
+-- The index reads check the caller's SELECT privilege like a query would.
+REVOKE SELECT ON billing.usage_daily FROM billing_app;
+BEGIN;
+SET LOCAL ROLE regress_app;
+SET LOCAL billing.company_id = 801;
+SELECT billing.usage_current(NULL, '2025-06-10');
+ROLLBACK;
+GRANT SELECT ON billing.usage_daily TO billing_app;
+BEGIN;
+SET LOCAL ROLE regress_app;
+SET LOCAL billing.company_id = 801;
+SELECT billing.usage_current(NULL, '2025-06-10 23:00-04') -> 'calls' ->> 'total' AS app_calls;
+ROLLBACK;
+
+-- A re-created extension in the same session: the kept plans and index reads find the new tables.
+SELECT billing.usage_current(801, '2025-06-10 23:00-04') -> 'calls' ->> 'total' AS before_drop;
+DROP EXTENSION company_billing CASCADE;
+CREATE EXTENSION company_billing;
+INSERT INTO billing.companies (id, name) VALUES (801, 'Re-created');
+INSERT INTO billing.pricing_plans (company_id, pricing_model, base_fee, included_minutes, overage_per_minute, valid_from)
+VALUES (801, 'per_minute', 0, 0, 0.5, '2025-01-01');
+SELECT billing.record_call(801, 'fresh', '2025-06-10 12:00+00', 120) AS new;
+SELECT billing.usage_current(801, '2025-06-10 23:00+00') -> 'calls' AS after_recreate;
