@@ -1,16 +1,35 @@
 #include "core/decimal.h"
 
 #include <cctype>
+#include <vector>
 
 #include "core/errors.h"
 
 namespace billing {
 namespace {
 
+// 10^exponent; the powers used by rounding and formatting (scale <= 38) come from a table.
 BigInt power_of_ten(int exponent) {
-  BigInt result = 1;
-  for (int i = 0; i < exponent; ++i) result *= 10;
+  static const std::vector<BigInt> small_powers = [] {
+    std::vector<BigInt> powers(39);
+    powers[0] = 1;
+    for (size_t i = 1; i < powers.size(); ++i) powers[i] = powers[i - 1] * 10;
+    return powers;
+  }();
+  if (exponent >= 0 && exponent < static_cast<int>(small_powers.size())) return small_powers[exponent];
+  BigInt result = small_powers.back();
+  for (int i = static_cast<int>(small_powers.size()) - 1; i < exponent; ++i) result *= 10;
   return result;
+}
+
+// value * 10^scale rounded half away from zero to an integer: the value in units of 10^-scale.
+BigInt rounded_units(const Rational& value, int scale) {
+  const BigInt scaled_numerator = boost::multiprecision::numerator(value) * power_of_ten(scale);
+  const BigInt denominator = boost::multiprecision::denominator(value);  // always > 0
+  BigInt quotient, remainder;  // truncated toward zero; the remainder has the numerator's sign
+  boost::multiprecision::divide_qr(scaled_numerator, denominator, quotient, remainder);
+  if (2 * abs(remainder) >= denominator) quotient += (scaled_numerator < 0 ? -1 : 1);
+  return quotient;
 }
 
 [[noreturn]] void throw_syntax(std::string_view text, std::string_view field) {
@@ -76,20 +95,11 @@ Rational parse_decimal(std::string_view text, std::string_view field) {
 }
 
 Rational round_half_away(const Rational& value, int scale) {
-  const BigInt unit = power_of_ten(scale);
-  const BigInt scaled_numerator = boost::multiprecision::numerator(value) * unit;
-  const BigInt denominator = boost::multiprecision::denominator(value);  // always > 0
-  BigInt quotient = scaled_numerator / denominator;                      // truncates toward zero
-  const BigInt remainder = scaled_numerator % denominator;               // sign of the numerator
-  if (2 * abs(remainder) >= denominator) quotient += (scaled_numerator < 0 ? -1 : 1);
-  return Rational(quotient, unit);
+  return Rational(rounded_units(value, scale), power_of_ten(scale));
 }
 
 std::string format_fixed(const Rational& value, int scale) {
-  const Rational rounded = round_half_away(value, scale);
-  // round_half_away returns quotient / 10^scale, possibly reduced; rebuild the integer.
-  BigInt units = boost::multiprecision::numerator(rounded) * power_of_ten(scale) /
-                 boost::multiprecision::denominator(rounded);
+  BigInt units = rounded_units(value, scale);
   const bool negative = units < 0;
   if (negative) units = -units;
   std::string digits = units.str();

@@ -5,7 +5,9 @@
 namespace billing {
 
 std::string json_string(std::string_view text) {
-  std::string out = "\"";
+  std::string out;
+  out.reserve(text.size() + 2);
+  out += '"';
   for (const char c : text) {
     switch (c) {
       case '"': out += "\\\""; break;
@@ -28,7 +30,11 @@ std::string json_string(std::string_view text) {
 }
 
 std::string json_object(std::initializer_list<JsonMember> members) {
-  std::string out = "{";
+  size_t size = 2;
+  for (const JsonMember& member : members) size += member.key.size() + member.value.size() + 4;
+  std::string out;
+  out.reserve(size);
+  out += '{';
   for (const JsonMember& member : members) {
     if (out.size() > 1) out += ',';
     out += json_string(member.key);

@@ -17,6 +17,7 @@
 
 extern "C" {
 #include "commands/trigger.h"
+#include "storage/proc.h"
 #include "utils/fmgroids.h"
 #include "utils/tuplestore.h"
 }
@@ -148,7 +149,7 @@ Datum roll_up(FunctionCallInfo fcinfo, Table table) {
   Changes changes;
   if (trigger->tg_newtable != nullptr) collect(trigger->tg_newtable, trigger->tg_relation, table, +1, &zones, &changes);
   if (trigger->tg_oldtable != nullptr) collect(trigger->tg_oldtable, trigger->tg_relation, table, -1, &zones, &changes);
-  const int16 slot = static_cast<int16>(MyProcPid % kSlots);
+  const int16 slot = static_cast<int16>(MyProc->pgprocno % kSlots);
   for (const auto& [key, change] : changes) {
     const bool changed = change.calls != 0 || change.completed_calls != 0 || change.seconds != 0 ||
                          change.appointments != 0 || change.last_call_at || change.last_appointment_at;
