@@ -49,10 +49,6 @@ Datum text_datum(std::string_view value) {
   });
 }
 
-Datum jsonb_datum(const std::string& json_text) {
-  return call([&] { return DirectFunctionCall1(jsonb_in, CStringGetDatum(json_text.c_str())); });
-}
-
 Datum numeric_datum(const std::string& decimal_text) {
   return call([&] {
     return DirectFunctionCall3(numeric_in, CStringGetDatum(decimal_text.c_str()),

@@ -16,7 +16,7 @@ Rational numeric_arg(FunctionCallInfo fcinfo, int argno, std::string_view name);
 std::string date_iso(DateADT date, std::string_view name);  // 22008 when infinite
 
 Datum text_datum(std::string_view value);
-Datum jsonb_datum(const std::string& json_text);
+Datum jsonb_datum(const std::string& json_text);  // src/pg/jsonb_builder.cpp
 Datum numeric_datum(const std::string& decimal_text);
 
 }  // namespace billing::pg
