@@ -38,6 +38,23 @@ struct DayChange {
 
 using Changes = std::map<std::pair<int64, DateADT>, DayChange>;
 
+// Most statements add to a row that exists already: a plain UPDATE does that without the
+// speculative insertion and the tuple lock (and its WAL record) of INSERT ... ON CONFLICT.
+KeptQuery update_day(R"SQL(
+UPDATE billing.usage_daily AS u
+   SET calls = u.calls OPERATOR(pg_catalog.+) $4,
+       completed_calls = u.completed_calls OPERATOR(pg_catalog.+) $5,
+       seconds = u.seconds OPERATOR(pg_catalog.+) $6,
+       appointments = u.appointments OPERATOR(pg_catalog.+) $7,
+       last_call_at = GREATEST(u.last_call_at, $8),
+       last_appointment_at = GREATEST(u.last_appointment_at, $9)
+ WHERE u.company_id OPERATOR(pg_catalog.=) $1 AND u.day OPERATOR(pg_catalog.=) $2
+   AND u.slot OPERATOR(pg_catalog.=) $3
+)SQL",
+                     {INT8OID, DATEOID, INT2OID, INT8OID, INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID,
+                      TIMESTAMPTZOID},
+                     KeptQuery::Access::kWrites);
+
 KeptQuery upsert_day(R"SQL(
 INSERT INTO billing.usage_daily AS u (company_id, day, slot, calls, completed_calls, seconds, appointments,
                                       last_call_at, last_appointment_at)
@@ -161,7 +178,7 @@ Datum roll_up(FunctionCallInfo fcinfo, Table table) {
                              TimestampTzGetDatum(change.last_appointment_at.value_or(0))};
     const char nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', change.last_call_at ? ' ' : 'n',
                             change.last_appointment_at ? ' ' : 'n', '\0'};
-    upsert_day.run(values, nulls);
+    if (update_day.run(values, nulls) == 0) upsert_day.run(values, nulls);
   }
   spi_finish();
   return PointerGetDatum(nullptr);
