@@ -60,7 +60,9 @@ LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'billing_record_call';
 
 -- The rollup triggers in C (src/pg/rollup_trigger.cpp): the statement's net change per company,
--- local day and slot, one upsert each, in (company, day) order. Same rollup as 1.1's PL/pgSQL.
+-- local day and slot, one UPDATE (or upsert, for a new row) each, in (company, day) order. Same
+-- rollup as 1.1's PL/pgSQL; the slot is now the backend's PGPROC number modulo 8 (1.1: the pid),
+-- which spreads connections opened together over distinct slots.
 CREATE OR REPLACE FUNCTION billing._roll_up_calls() RETURNS trigger
 LANGUAGE C
 AS 'MODULE_PATHNAME', 'billing_roll_up_calls';
