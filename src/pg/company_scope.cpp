@@ -11,7 +11,6 @@
 #include "pg/session.h"
 
 extern "C" {
-#include "mb/pg_wchar.h"
 #include "utils/acl.h"
 }
 
@@ -24,14 +23,6 @@ bool is_member_of(const char* role_name) {
 
 std::string current_user_name() {
   return std::string(call([] { return GetUserNameFromId(GetUserId(), false); }));
-}
-
-// The first 40 characters of a value quoted in a message.
-std::string message_excerpt(const std::string& value) {
-  const int length = call([&] {
-    return pg_mbcharcliplen(value.c_str(), static_cast<int>(value.size()), 40);
-  });
-  return value.substr(0, static_cast<size_t>(length));
 }
 
 BillingError not_accessible(const std::optional<int64>& company) {

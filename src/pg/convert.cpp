@@ -3,6 +3,10 @@
 #include "core/errors.h"
 #include "pg/guard.h"
 
+extern "C" {
+#include "mb/pg_wchar.h"
+}
+
 namespace billing::pg {
 
 std::string text_arg(FunctionCallInfo fcinfo, int argno) {
@@ -41,6 +45,28 @@ std::string date_iso(DateADT date, std::string_view name) {
   else
     snprintf(iso, sizeof iso, "%04d-%02d-%02d BC", 1 - year, month, day);
   return iso;
+}
+
+DateADT local_date(TimestampTz at, const std::string& zone) {
+  return call([&] {
+    const Datum local = DirectFunctionCall2(timestamptz_zone, CStringGetTextDatum(zone.c_str()),
+                                            TimestampTzGetDatum(at));
+    return DatumGetDateADT(DirectFunctionCall1(timestamp_date, local));
+  });
+}
+
+TimestampTz local_midnight(DateADT day, const std::string& zone) {
+  return call([&] {
+    const Datum midnight = DirectFunctionCall1(date_timestamp, DateADTGetDatum(day));
+    return DatumGetTimestampTz(DirectFunctionCall2(timestamp_zone, CStringGetTextDatum(zone.c_str()), midnight));
+  });
+}
+
+std::string message_excerpt(const std::string& value) {
+  const int length = call([&] {
+    return pg_mbcharcliplen(value.c_str(), static_cast<int>(value.size()), 40);
+  });
+  return value.substr(0, static_cast<size_t>(length));
 }
 
 Datum text_datum(std::string_view value) {

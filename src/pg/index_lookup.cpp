@@ -41,15 +41,15 @@ IndexLookup::IndexLookup(const char* table, const char* index) {
   });
 }
 
-AttrNumber IndexLookup::column(const char* name) const {
-  const TupleDesc descriptor = RelationGetDescr(table_);
+AttrNumber column_number(TupleDesc descriptor, const char* name) {
   for (int i = 0; i < descriptor->natts; ++i) {
     const Form_pg_attribute attribute = TupleDescAttr(descriptor, i);
-    if (!attribute->attisdropped && std::strcmp(NameStr(attribute->attname), name) == 0)
-      return attribute->attnum;
+    if (!attribute->attisdropped && std::strcmp(NameStr(attribute->attname), name) == 0) return attribute->attnum;
   }
-  throw BillingError("XX000", std::string("company_billing: column ") + name + " is missing");
+  throw BillingError(sqlstate::kInternalError, std::string("company_billing: column ") + name + " is missing");
 }
+
+AttrNumber IndexLookup::column(const char* name) const { return column_number(RelationGetDescr(table_), name); }
 
 void IndexLookup::add_key(AttrNumber index_column, StrategyNumber strategy, RegProcedure procedure,
                           Datum value) {

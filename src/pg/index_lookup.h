@@ -24,6 +24,9 @@ extern "C" {
 
 namespace billing::pg {
 
+// The attribute number of column `name` of a row type (XX000 when it is missing).
+AttrNumber column_number(TupleDesc descriptor, const char* name);
+
 class IndexLookup {
  public:
   // Opens billing.<table> and billing.<index> with AccessShareLock.

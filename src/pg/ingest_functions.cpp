@@ -33,12 +33,6 @@ ON CONFLICT ON CONSTRAINT calls_company_external_id_key DO NOTHING
 )SQL",
                       {INT8OID, TEXTOID, TIMESTAMPTZOID, INT4OID, TEXTOID}, KeptQuery::Access::kWrites);
 
-// The first 40 characters of a value quoted in a message.
-std::string excerpt(const std::string& value) {
-  const int length = call([&] { return pg_mbcharcliplen(value.c_str(), static_cast<int>(value.size()), 40); });
-  return value.substr(0, static_cast<size_t>(length));
-}
-
 // record_call is for administrators (row level security lets them see every company), so the
 // company's existence is checked by its primary key; the foreign key makes it binding.
 bool company_exists(int64 company) {
@@ -76,7 +70,7 @@ Datum record_call(FunctionCallInfo fcinfo) {
   bool known = false;
   for (const char* candidate : kCallStatuses) known = known || status == candidate;
   if (!known)
-    throw BillingError(sqlstate::kInvalidParameterValue, "record_call: unknown call status \"" + excerpt(status) + "\"",
+    throw BillingError(sqlstate::kInvalidParameterValue, "record_call: unknown call status \"" + message_excerpt(status) + "\"",
                        {}, "Known statuses: completed, failed, missed, busy, no_answer.");
 
   spi_connect();

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "core/errors.h"
+#include "pg/convert.h"
 #include "pg/guard.h"
 #include "pg/index_lookup.h"
 #include "pg/kept_query.h"
@@ -95,25 +96,12 @@ class Zones {
   std::map<int64, std::optional<std::string>> zones_;
 };
 
-DateADT local_day(TimestampTz at, const std::string& zone) {
-  return call([&] {
-    const Datum local = DirectFunctionCall2(timestamptz_zone, CStringGetTextDatum(zone.c_str()),
-                                            TimestampTzGetDatum(at));
-    return DatumGetDateADT(DirectFunctionCall1(timestamp_date, local));
-  });
-}
-
 enum class Table { kCalls, kAppointments };
 
 // Adds (sign +1) or subtracts (-1) every row of a transition table.
 void collect(Tuplestorestate* rows, Relation relation, Table table, int sign, Zones* zones, Changes* changes) {
   const TupleDesc descriptor = RelationGetDescr(relation);
-  const auto column = [&](const char* name) {
-    for (int i = 0; i < descriptor->natts; ++i)
-      if (!TupleDescAttr(descriptor, i)->attisdropped && strcmp(NameStr(TupleDescAttr(descriptor, i)->attname), name) == 0)
-        return static_cast<AttrNumber>(i + 1);
-    throw BillingError(sqlstate::kInternalError, std::string("company_billing: column ") + name + " is missing");
-  };
+  const auto column = [&](const char* name) { return column_number(descriptor, name); };
   const AttrNumber company_column = column("company_id");
   const AttrNumber at_column = column(table == Table::kCalls ? "started_at" : "booked_at");
   const AttrNumber status_column = column("status");
@@ -139,7 +127,7 @@ void collect(Tuplestorestate* rows, Relation relation, Table table, int sign, Zo
     if (!zone) continue;
     const Datum status_value = slot->tts_values[status_column - 1];
     const std::string status = call([&] { return TextDatumGetCString(status_value); });
-    DayChange& change = (*changes)[{company, local_day(at, *zone)}];
+    DayChange& change = (*changes)[{company, local_date(at, *zone)}];
     if (table == Table::kCalls) {
       change.calls += sign;
       if (status == "completed") change.completed_calls += sign;

@@ -151,21 +151,6 @@ RollupTotals rollup_totals(int64 company, DateADT first_day, DateADT today) {
   return totals;
 }
 
-DateADT local_date(TimestampTz at, const std::string& zone) {
-  return call([&] {
-    const Datum local = DirectFunctionCall2(timestamptz_zone, CStringGetTextDatum(zone.c_str()),
-                                            TimestampTzGetDatum(at));
-    return DatumGetDateADT(DirectFunctionCall1(timestamp_date, local));
-  });
-}
-
-TimestampTz local_midnight(DateADT day, const std::string& zone) {
-  return call([&] {
-    const Datum midnight = DirectFunctionCall1(date_timestamp, DateADTGetDatum(day));
-    return DatumGetTimestampTz(DirectFunctionCall2(timestamp_zone, CStringGetTextDatum(zone.c_str()), midnight));
-  });
-}
-
 // As to_char(day, 'YYYY-MM-DD'): a year BC prints as its number, without an era.
 std::string iso_date(DateADT day) {
   int year = 0, month = 0, day_of_month = 0;
