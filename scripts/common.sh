@@ -4,7 +4,7 @@
 # Debian packages the build and the tests need.
 BILLING_PACKAGES=(make g++ cmake postgresql-15 postgresql-contrib postgresql-server-dev-15
                   libboost-dev nlohmann-json3-dev libgtest-dev
-                  clang libclang-rt-14-dev sqlsmith)
+                  clang libclang-rt-14-dev sqlsmith libbenchmark-dev)
 
 log() { printf '\n==> %s\n' "$*"; }
 
