@@ -7,11 +7,13 @@
 #include "pg/audit.h"
 #include "pg/convert.h"
 #include "pg/guard.h"
+#include "pg/index_lookup.h"
 #include "pg/kept_query.h"
 #include "pg/session.h"
 
 extern "C" {
 #include "utils/acl.h"
+#include "utils/fmgroids.h"
 }
 
 namespace billing::pg {
@@ -60,12 +62,13 @@ std::optional<int64> transaction_company() {
 
 Company resolve_company(std::optional<int64> company, const std::string* api_name) {
   const bool viewer = is_viewer();
+  const std::string user = viewer ? current_user_name() : std::string();
   std::optional<int64> target;
   if (viewer) {
-    const Datum role = text_datum(current_user_name());
+    const Datum role = text_datum(user);
     if (viewer_company_query.run(&role) == 0)
       throw BillingError(sqlstate::kInsufficientPrivilege,
-                         "role " + current_user_name() + " is not mapped to a company", {},
+                         "role " + user + " is not mapped to a company", {},
                          "An administrator maps it with billing.grant_company_access().");
     target = result_int64(0, 1);
     if (company && *company != *target) throw not_accessible(company);
@@ -84,10 +87,24 @@ Company resolve_company(std::optional<int64> company, const std::string* api_nam
   bool is_null = false;
   Company result{*target, *result_text(0, 3), *result_text(0, 4), result_datum(0, 1, &is_null)};
   if (api_name != nullptr) {
-    const std::string throttle_key = viewer ? "viewer:" + current_user_name() : std::string();
+    const std::string throttle_key = viewer ? "viewer:" + user : std::string();
     audit_read(*target, *api_name, viewer ? &throttle_key : nullptr);
   }
   return result;
+}
+
+std::optional<std::string> company_timezone(int64 company) {
+  IndexLookup companies("companies", "companies_pkey");
+  const AttrNumber timezone = companies.column("timezone");
+  companies.add_key(1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(company));
+  std::optional<std::string> zone;
+  if (companies.next()) {
+    bool is_null = false;
+    const Datum value = companies.value(timezone, &is_null);
+    zone = std::string(call([&] { return TextDatumGetCString(value); }));
+  }
+  companies.close();
+  return zone;
 }
 
 namespace {

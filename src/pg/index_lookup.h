@@ -34,7 +34,7 @@ class IndexLookup {
   IndexLookup(const IndexLookup&) = delete;
   IndexLookup& operator=(const IndexLookup&) = delete;
 
-  // The attribute number of a column of the table (22000-class error when it is missing).
+  // The attribute number of a column of the table (XX000 when it is missing).
   AttrNumber column(const char* name) const;
 
   // Key on index column `index_column` (1-based): `strategy` (BTEqualStrategyNumber, ...) with

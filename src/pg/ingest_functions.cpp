@@ -9,12 +9,11 @@
 #include "core/errors.h"
 #include "pg/convert.h"
 #include "pg/guard.h"
-#include "pg/index_lookup.h"
 #include "pg/kept_query.h"
+#include "pg/session.h"
 
 extern "C" {
 #include "mb/pg_wchar.h"
-#include "utils/fmgroids.h"
 }
 
 namespace billing::pg {
@@ -32,16 +31,6 @@ VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT ON CONSTRAINT calls_company_external_id_key DO NOTHING
 )SQL",
                       {INT8OID, TEXTOID, TIMESTAMPTZOID, INT4OID, TEXTOID}, KeptQuery::Access::kWrites);
-
-// record_call is for administrators (row level security lets them see every company), so the
-// company's existence is checked by its primary key; the foreign key makes it binding.
-bool company_exists(int64 company) {
-  IndexLookup companies("companies", "companies_pkey");
-  companies.add_key(1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(company));
-  const bool found = companies.next();
-  companies.close();
-  return found;
-}
 
 Datum record_call(FunctionCallInfo fcinfo) {
   constexpr const char* kArguments[] = {"company", "external_id", "started_at", "duration_sec", "status"};
@@ -74,7 +63,9 @@ Datum record_call(FunctionCallInfo fcinfo) {
                        {}, "Known statuses: completed, failed, missed, busy, no_answer.");
 
   spi_connect();
-  if (!company_exists(company))
+  // record_call is for administrators (row level security lets them see every company), so the
+  // company is looked up by its primary key; the foreign key makes the check binding.
+  if (!company_timezone(company))
     throw BillingError("23503", "record_call: company " + std::to_string(company) + " does not exist");
   const Datum values[5] = {Int64GetDatum(company), PG_GETARG_DATUM(1), TimestampTzGetDatum(started_at),
                            Int32GetDatum(duration), PG_GETARG_DATUM(4)};

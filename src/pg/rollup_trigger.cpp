@@ -2,9 +2,10 @@
 // statement-level AFTER triggers with transition tables on billing.calls and billing.appointments.
 //
 // They add the statement's new rows to billing.usage_daily and subtract its old rows, per company,
-// company-local day and slot (pg_backend_pid() % 8, so concurrent writers for one company spread
-// over eight rows a day). The net change of each (company, day) is written with one upsert, in
-// (company, day) order, so that concurrent statements lock rollup rows in the same order.
+// company-local day and slot (the backend's PGPROC number % 8, so concurrent writers for one
+// company spread over eight rows a day). The net change of each (company, day) is written with
+// one UPDATE, or an upsert when the row is new, in (company, day) order, so that concurrent
+// statements lock rollup rows in the same order.
 #include <map>
 #include <optional>
 #include <string>
@@ -15,11 +16,11 @@
 #include "pg/guard.h"
 #include "pg/index_lookup.h"
 #include "pg/kept_query.h"
+#include "pg/session.h"
 
 extern "C" {
 #include "commands/trigger.h"
 #include "storage/proc.h"
-#include "utils/fmgroids.h"
 #include "utils/tuplestore.h"
 }
 
@@ -78,18 +79,8 @@ class Zones {
  public:
   const std::optional<std::string>& of(int64 company) {
     auto found = zones_.find(company);
-    if (found != zones_.end()) return found->second;
-    IndexLookup companies("companies", "companies_pkey");
-    const AttrNumber timezone = companies.column("timezone");
-    companies.add_key(1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(company));
-    std::optional<std::string> zone;
-    if (companies.next()) {
-      bool is_null = false;
-      const Datum value = companies.value(timezone, &is_null);
-      zone = std::string(call([&] { return TextDatumGetCString(value); }));
-    }
-    companies.close();
-    return zones_.emplace(company, std::move(zone)).first->second;
+    if (found == zones_.end()) found = zones_.emplace(company, company_timezone(company)).first;
+    return found->second;
   }
 
  private:
