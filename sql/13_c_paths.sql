@@ -55,6 +55,25 @@ SELECT as_of, u -> 'period' AS period
   FROM unnest(ARRAY['2025-06-15 12:00-04', '2025-07-15 12:00-04', '2025-08-02 12:00-04', '2025-08-20 12:00-04']::timestamptz[]) AS as_of,
        billing.usage_current(801, as_of) AS u;
 
+-- The C path derives periods as billing.period_for() does, for every anchor day, every day of
+-- fifteen months (month and year ends, a leap day), around stored periods that clip some of them.
+INSERT INTO billing.companies (id, name, timezone, billing_anchor_day)
+SELECT 900 + a, 'Anchor ' || a, 'UTC', a FROM generate_series(1, 28) AS a;
+INSERT INTO billing.pricing_plans (company_id, pricing_model, base_fee, included_minutes, overage_per_minute,
+                                   per_appointment_rate, valid_from)
+SELECT 900 + a, 'per_minute', 1, 0, 0.1, 0, '2023-01-01' FROM generate_series(1, 28) AS a;
+INSERT INTO billing.billing_periods (company_id, start_date, end_date)
+SELECT 900 + a, date '2024-02-10', date '2024-02-20' FROM generate_series(1, 28, 3) AS a
+UNION ALL
+SELECT 900 + a, '2024-12-30', '2025-01-02' FROM generate_series(2, 28, 4) AS a;
+SELECT count(*) AS days_checked,
+       count(*) FILTER (WHERE (u -> 'period' ->> 'start')::date IS DISTINCT FROM p.start_date
+                           OR (u -> 'period' ->> 'end')::date IS DISTINCT FROM p.end_date) AS differing
+  FROM generate_series(901, 928) AS c,
+       generate_series(timestamp '2024-01-01 12:00', timestamp '2025-03-31 12:00', interval '1 day') AS t,
+       billing.usage_current(c, t AT TIME ZONE 'UTC') AS u,
+       billing.period_for(c, t::date) AS p;
+
 -- One statement touching several companies and days, then moving calls to another day and to
 -- another company, then deleting some: the rollup follows every change.
 INSERT INTO billing.calls (company_id, external_id, started_at, duration_sec, status)

@@ -38,7 +38,8 @@ KeptQuery viewer_company_query(
     {TEXTOID});
 
 KeptQuery company_query(
-    "SELECT c, c.id, c.timezone, c.currency FROM billing.companies c WHERE c.id OPERATOR(pg_catalog.=) $1",
+    "SELECT c, c.id, c.timezone, c.currency, c.billing_anchor_day FROM billing.companies c"
+    " WHERE c.id OPERATOR(pg_catalog.=) $1",
     {INT8OID});
 
 }  // namespace
@@ -85,7 +86,8 @@ Company resolve_company(std::optional<int64> company, const std::string* api_nam
   const Datum id = Int64GetDatum(*target);
   if (company_query.run(&id) == 0) throw not_accessible(target);
   bool is_null = false;
-  Company result{*target, *result_text(0, 3), *result_text(0, 4), result_datum(0, 1, &is_null)};
+  Company result{*target, *result_text(0, 3), *result_text(0, 4),
+                 DatumGetInt16(result_datum(0, 5, &is_null)), result_datum(0, 1, &is_null)};
   if (api_name != nullptr) {
     const std::string throttle_key = viewer ? "viewer:" + user : std::string();
     audit_read(*target, *api_name, viewer ? &throttle_key : nullptr);

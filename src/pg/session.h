@@ -31,6 +31,7 @@ struct Company {
   int64 id;
   std::string timezone;
   std::string currency;
+  int anchor_day;  // billing_anchor_day, 1..28
   Datum row;
 };
 Company resolve_company(std::optional<int64> company, const std::string* api_name);

@@ -7,6 +7,7 @@
 // src/core/usage.cpp. Same results and errors as the PL/pgSQL chain of version 1.1
 // (_company, period_for, plan_for_period, period_totals), at a fraction of its cost per call.
 #include "core/errors.h"
+#include "core/period.h"
 #include "core/plan.h"
 #include "pg/convert.h"
 #include "pg/guard.h"
@@ -21,9 +22,6 @@ extern "C" {
 
 namespace billing::pg {
 namespace {
-
-KeptQuery derived_period_query(
-    "SELECT f.start_date, f.end_date FROM billing.period_for($1, $2) AS f", {INT8OID, DATEOID});
 
 // Today's raw rows up to as_of, for when the rollup's day holds something later than as_of.
 KeptQuery raw_calls_query(R"SQL(
@@ -49,30 +47,52 @@ struct Period {
   DateADT end;
 };
 
-// The stored period containing `today`: periods do not overlap, so it is the one with the
-// latest start on or before today, if that one has not ended before today.
-std::optional<Period> stored_period(int64 company, DateADT today) {
+// The stored period with the latest start on or before `today`. Periods do not overlap, so it
+// is the only stored one that can contain today, and when it ended earlier, no stored period
+// ends later before today.
+std::optional<Period> latest_stored_period(int64 company, DateADT today) {
   IndexLookup periods("billing_periods", "billing_periods_company_start_idx");
   const AttrNumber start_column = periods.column("start_date"), end_column = periods.column("end_date");
   periods.add_key(1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(company));
   periods.add_key(2, BTLessEqualStrategyNumber, F_DATE_LE, DateADTGetDatum(today));
-  std::optional<Period> result;
+  std::optional<Period> latest;
   if (periods.next(BackwardScanDirection)) {
     bool is_null = false;
-    const Period latest{DatumGetDateADT(periods.value(start_column, &is_null)),
-                        DatumGetDateADT(periods.value(end_column, &is_null))};
-    if (latest.end >= today) result = latest;
+    latest = Period{DatumGetDateADT(periods.value(start_column, &is_null)),
+                    DatumGetDateADT(periods.value(end_column, &is_null))};
   }
   periods.close();
-  return result;
+  return latest;
 }
 
-Period derived_period(int64 company, DateADT today) {
-  const Datum arguments[2] = {Int64GetDatum(company), DateADTGetDatum(today)};
-  if (derived_period_query.run(arguments) != 1)
-    throw BillingError(sqlstate::kInternalError, "billing.period_for returned no period");
-  bool is_null = false;
-  return Period{DatumGetDateADT(result_datum(0, 1, &is_null)), DatumGetDateADT(result_datum(0, 2, &is_null))};
+// The first day of the earliest stored period starting after `today`.
+std::optional<DateADT> next_stored_start(int64 company, DateADT today) {
+  IndexLookup periods("billing_periods", "billing_periods_company_start_idx");
+  const AttrNumber start_column = periods.column("start_date");
+  periods.add_key(1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(company));
+  periods.add_key(2, BTGreaterStrategyNumber, F_DATE_GT, DateADTGetDatum(today));
+  std::optional<DateADT> start;
+  if (periods.next()) {
+    bool is_null = false;
+    start = DatumGetDateADT(periods.value(start_column, &is_null));
+  }
+  periods.close();
+  return start;
+}
+
+// The period containing `today`, as billing.period_for(company, today): the stored one, or else
+// the one derived from the company's anchor day between the stored periods around it.
+Period current_period(const Company& company, DateADT today) {
+  const std::optional<Period> latest = latest_stored_period(company.id, today);
+  if (latest && latest->end >= today) return *latest;
+  const DayRange derived =
+      derived_period(today, company.anchor_day, latest ? std::optional<int64_t>(latest->end) : std::nullopt,
+                     next_stored_start(company.id, today));
+  // period_for() steps a month with timestamp arithmetic, which ends where timestamps end.
+  if (derived.first < DATETIME_MIN_JULIAN - POSTGRES_EPOCH_JDATE ||
+      derived.last >= TIMESTAMP_END_JULIAN - POSTGRES_EPOCH_JDATE - 1)
+    throw BillingError(sqlstate::kDatetimeFieldOverflow, "timestamp out of range");
+  return Period{static_cast<DateADT>(derived.first), static_cast<DateADT>(derived.last)};
 }
 
 constexpr const char* kPlanFields[] = {"base_fee",        "included_minutes",     "overage_per_minute",
@@ -171,8 +191,7 @@ std::string usage(FunctionCallInfo fcinfo, bool with_projection, const std::stri
   spi_connect();
   const Company company = resolve_company(requested, api_name);
   const DateADT today = local_date(as_of, company.timezone);
-  std::optional<Period> stored = stored_period(company.id, today);
-  const Period period = stored ? *stored : derived_period(company.id, today);  // period_for
+  const Period period = current_period(company, today);
   std::optional<PricingPlan> plan = plan_for_period(company.id, period.start, today);
   if (!plan)
     throw BillingError(sqlstate::kNoDataFound,
