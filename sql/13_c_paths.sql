@@ -7,7 +7,7 @@ SELECT extversion FROM pg_extension WHERE extname = 'company_billing';
 SELECT p.proname, l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
  WHERE p.pronamespace = 'billing'::regnamespace
    AND p.proname IN ('usage_current', 'usage_projection', '_usage', '_company', '_is_viewer', '_setting_company',
-                     'record_call', '_roll_up_calls', '_roll_up_appointments')
+                     'record_call', '_roll_up_calls', '_roll_up_appointments', 'current_company')
  ORDER BY 1;
 
 INSERT INTO billing.companies (id, name, timezone) VALUES (801, 'C Path Praxis', 'America/New_York'),

@@ -2,6 +2,7 @@
 //   billing._company(company bigint, api_name text) -> billing.companies
 //   billing._is_viewer() -> boolean
 //   billing._setting_company() -> bigint
+//   billing.current_company() -> bigint (since 1.3; every row level security policy calls it)
 // The C read path (src/pg/usage_read.cpp) calls resolve_company() directly.
 #include "core/errors.h"
 #include "pg/audit.h"
@@ -131,9 +132,23 @@ Datum setting_company_function(FunctionCallInfo fcinfo) {
   return Int64GetDatum(*company);
 }
 
+// The company row level security admits: a viewer's mapped company, anyone else's transaction
+// company; NULL when there is none.
+Datum current_company_function(FunctionCallInfo fcinfo) {
+  if (!is_viewer()) return setting_company_function(fcinfo);
+  spi_connect();
+  const Datum role = text_datum(current_user_name());
+  const std::optional<int64> company =
+      viewer_company_query.run(&role) > 0 ? result_int64(0, 1) : std::nullopt;
+  spi_finish();
+  if (!company) PG_RETURN_NULL();
+  return Int64GetDatum(*company);
+}
+
 }  // namespace
 }  // namespace billing::pg
 
 BILLING_SQL_FUNCTION(billing_company, billing::pg::company_function)
 BILLING_SQL_FUNCTION(billing_is_viewer, billing::pg::is_viewer_function)
 BILLING_SQL_FUNCTION(billing_setting_company, billing::pg::setting_company_function)
+BILLING_SQL_FUNCTION(billing_current_company, billing::pg::current_company_function)
