@@ -74,6 +74,13 @@ SELECT count(*) AS days_checked,
        billing.usage_current(c, t AT TIME ZONE 'UTC') AS u,
        billing.period_for(c, t::date) AS p;
 
+-- Parsed plans are reused by their stored content only, so a changed plan row reads as changed.
+SELECT billing.usage_current(801, '2025-06-15 12:00-04') ->> 'base_fee' AS before_update;
+UPDATE billing.pricing_plans SET base_fee = 59.5 WHERE company_id = 801;
+SELECT billing.usage_current(801, '2025-06-15 12:00-04') ->> 'base_fee' AS after_update;
+UPDATE billing.pricing_plans SET base_fee = 49 WHERE company_id = 801;
+SELECT billing.usage_current(801, '2025-06-15 12:00-04') ->> 'base_fee' AS restored;
+
 -- One statement touching several companies and days, then moving calls to another day and to
 -- another company, then deleting some: the rollup follows every change.
 INSERT INTO billing.calls (company_id, external_id, started_at, duration_sec, status)

@@ -16,6 +16,8 @@
 #include "pg/session.h"
 #include "pg/usage_document.h"
 
+#include <unordered_map>
+
 extern "C" {
 #include "utils/fmgroids.h"
 }
@@ -99,6 +101,30 @@ constexpr const char* kPlanFields[] = {"base_fee",        "included_minutes",   
                                        "per_minute_rate", "per_appointment_rate", "package_minutes",
                                        "package_appointments", "overage_per_appointment"};
 
+// Plans already parsed in this backend, by the stored bytes of their values: the same bytes
+// always parse to the same plan, so a plan read again (or another company's identical plan)
+// skips numeric_out and the decimal parser. Rows are never trusted by identity, only by content.
+constexpr size_t kMaxParsedPlans = 256;
+
+std::unordered_map<std::string, PricingPlan>& parsed_plans() {
+  static auto* plans = new std::unordered_map<std::string, PricingPlan>();
+  return *plans;
+}
+
+// The values' varlena bytes with a null marker each; nothing when one is compressed or stored
+// out of line (never for a plan row, which is small).
+std::optional<std::string> stored_bytes(const Datum* values, const bool* nulls, size_t count) {
+  std::string bytes;
+  for (size_t i = 0; i < count; ++i) {
+    bytes.push_back(nulls[i] ? 'n' : 'v');
+    if (nulls[i]) continue;
+    const auto* value = reinterpret_cast<const struct varlena*>(DatumGetPointer(values[i]));
+    if (VARATT_IS_EXTERNAL(value) || VARATT_IS_COMPRESSED(value)) return std::nullopt;
+    bytes.append(reinterpret_cast<const char*>(value), VARSIZE_ANY(value));  // the header holds the length
+  }
+  return bytes;
+}
+
 // The plan of a period as billing.plan_for_period(company, period start, today): the latest
 // plan in force by today that was still valid on the period's first day.
 std::optional<PricingPlan> plan_for_period(int64 company, DateADT first_day, DateADT today) {
@@ -111,14 +137,29 @@ std::optional<PricingPlan> plan_for_period(int64 company, DateADT first_day, Dat
     bool is_null = false;
     const DateADT until = DatumGetDateADT(plans.value(valid_until, &is_null));
     if (!is_null && until < first_day) continue;
-    std::vector<PlanField> fields;
-    for (const char* name : kPlanFields) {
-      const Datum value = plans.value(plans.column(name), &is_null);
-      if (!is_null)
-        fields.emplace_back(name, call([&] { return DatumGetCString(DirectFunctionCall1(numeric_out, value)); }));
+    Datum values[std::size(kPlanFields) + 1];
+    bool nulls[std::size(kPlanFields) + 1];
+    for (size_t i = 0; i < std::size(kPlanFields); ++i) values[i] = plans.value(plans.column(kPlanFields[i]), &nulls[i]);
+    values[std::size(kPlanFields)] = plans.value(model, &nulls[std::size(kPlanFields)]);
+    const std::optional<std::string> key = stored_bytes(values, nulls, std::size(kPlanFields) + 1);
+    if (key) {
+      const auto cached = parsed_plans().find(*key);
+      if (cached != parsed_plans().end()) {
+        result = cached->second;
+        break;
+      }
     }
-    const Datum model_value = plans.value(model, &is_null);
-    result = make_plan(call([&] { return TextDatumGetCString(model_value); }), fields);
+    std::vector<PlanField> fields;
+    for (size_t i = 0; i < std::size(kPlanFields); ++i) {
+      if (!nulls[i])
+        fields.emplace_back(kPlanFields[i],
+                            call([&] { return DatumGetCString(DirectFunctionCall1(numeric_out, values[i])); }));
+    }
+    result = make_plan(call([&] { return TextDatumGetCString(values[std::size(kPlanFields)]); }), fields);
+    if (key) {
+      if (parsed_plans().size() >= kMaxParsedPlans) parsed_plans().clear();
+      parsed_plans().emplace(*key, *result);
+    }
   }
   plans.close();
   return result;
