@@ -1,6 +1,9 @@
 #include "core/decimal.h"
 
 #include <cctype>
+#include <cstdint>
+#include <limits>
+#include <optional>
 #include <vector>
 
 #include "core/errors.h"
@@ -22,8 +25,48 @@ BigInt power_of_ten(int exponent) {
   return result;
 }
 
+using Int128 = __int128;
+
+// rounded_units() in 128-bit arithmetic, for a numerator and denominator within 64 bits and a
+// scale up to 18 (every billing figure): the same integer, without arbitrary-precision division.
+std::optional<Int128> small_rounded_units(const Rational& value, int scale) {
+  static constexpr int64_t kPowers[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
+                                        1000000000, 10000000000, 100000000000, 1000000000000,
+                                        10000000000000, 100000000000000, 1000000000000000,
+                                        10000000000000000, 100000000000000000, 1000000000000000000};
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  if (scale < 0 || scale > 18) return std::nullopt;
+  const BigInt& numerator = boost::multiprecision::numerator(value);
+  const BigInt& denominator = boost::multiprecision::denominator(value);  // always > 0
+  if (numerator > kMax || numerator < -kMax || denominator > kMax) return std::nullopt;
+  const Int128 scaled_numerator = Int128(numerator.convert_to<int64_t>()) * kPowers[scale];
+  const Int128 divisor = denominator.convert_to<int64_t>();
+  Int128 quotient = scaled_numerator / divisor;  // truncated toward zero, as divide_qr
+  const Int128 remainder = scaled_numerator % divisor;
+  if (2 * (remainder < 0 ? -remainder : remainder) >= divisor) quotient += (scaled_numerator < 0 ? -1 : 1);
+  return quotient;
+}
+
+// The decimal digits of a non-negative 128-bit integer.
+std::string decimal_digits(Int128 value) {
+  char buffer[40];
+  char* end = buffer + sizeof buffer;
+  char* start = end;
+  do {
+    *--start = static_cast<char>('0' + static_cast<int>(value % 10));
+    value /= 10;
+  } while (value != 0);
+  return std::string(start, end);
+}
+
 // value * 10^scale rounded half away from zero to an integer: the value in units of 10^-scale.
 BigInt rounded_units(const Rational& value, int scale) {
+  if (const std::optional<Int128> small = small_rounded_units(value, scale)) {
+    const Int128 magnitude = *small < 0 ? -*small : *small;
+    BigInt units = BigInt(static_cast<uint64_t>(magnitude >> 64)) << 64;
+    units += static_cast<uint64_t>(magnitude);
+    return *small < 0 ? BigInt(-units) : units;
+  }
   const BigInt scaled_numerator = boost::multiprecision::numerator(value) * power_of_ten(scale);
   const BigInt denominator = boost::multiprecision::denominator(value);  // always > 0
   BigInt quotient, remainder;  // truncated toward zero; the remainder has the numerator's sign
@@ -99,10 +142,17 @@ Rational round_half_away(const Rational& value, int scale) {
 }
 
 std::string format_fixed(const Rational& value, int scale) {
-  BigInt units = rounded_units(value, scale);
-  const bool negative = units < 0;
-  if (negative) units = -units;
-  std::string digits = units.str();
+  bool negative = false;
+  std::string digits;
+  if (const std::optional<Int128> small = small_rounded_units(value, scale)) {
+    negative = *small < 0;
+    digits = decimal_digits(negative ? -*small : *small);
+  } else {
+    BigInt units = rounded_units(value, scale);
+    negative = units < 0;
+    if (negative) units = -units;
+    digits = units.str();
+  }
   if (scale > 0) {
     if (static_cast<int>(digits.size()) <= scale)
       digits.insert(0, static_cast<size_t>(scale) + 1 - digits.size(), '0');

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+#include <random>
+
 #include "core/errors.h"
 
 namespace billing {
@@ -62,6 +65,43 @@ TEST(Decimal, FormatsTrimmedAndExact) {
   EXPECT_EQ(format_exact(dec("187.5")), "187.5");
   EXPECT_EQ(format_exact(dec("0.000125")), "0.000125");
   EXPECT_EQ(format_exact(Rational(1, 3), 4), "0.3333");
+}
+
+// Rounding and formatting take a 128-bit path when numerator and denominator fit in 64 bits;
+// around that boundary and on both sides of it they must equal long division in BigInt.
+TEST(Decimal, NativeAndArbitraryPrecisionRoundingAgree) {
+  std::mt19937_64 random(20261124);
+  const BigInt int64_max = BigInt(std::numeric_limits<int64_t>::max());
+  const auto expected = [](const Rational& value, int scale) {
+    BigInt power = 1;
+    for (int i = 0; i < scale; ++i) power *= 10;
+    const BigInt scaled = boost::multiprecision::numerator(value) * power;
+    const BigInt denominator = boost::multiprecision::denominator(value);
+    BigInt units = scaled / denominator;
+    if (2 * abs(scaled % denominator) >= denominator) units += scaled < 0 ? -1 : 1;
+    const bool negative = units < 0;
+    std::string digits = (negative ? BigInt(-units) : units).str();
+    if (scale > 0) {
+      if (static_cast<int>(digits.size()) <= scale) digits.insert(0, scale + 1 - digits.size(), '0');
+      digits.insert(digits.size() - scale, ".");
+    }
+    return negative ? "-" + digits : digits;
+  };
+  for (int i = 0; i < 20000; ++i) {
+    BigInt numerator = BigInt(random() >> (random() % 64));
+    if (i % 7 == 0) numerator = int64_max - BigInt(random() % 3) + BigInt(i % 3);  // 64-bit edge
+    if (i % 11 == 0) numerator *= BigInt(random());                               // beyond 64 bits
+    if (random() % 2) numerator = -numerator;
+    BigInt denominator = BigInt(1 + (random() >> (random() % 64)) % std::numeric_limits<int64_t>::max());
+    if (i % 13 == 0) denominator = 2 * denominator + int64_max;
+    const Rational value(numerator, denominator);
+    const int scale = static_cast<int>(random() % 21);
+    ASSERT_EQ(format_fixed(value, scale), expected(value, scale)) << value << " at scale " << scale;
+  }
+  EXPECT_EQ(format_fixed(Rational(-5, 1000), 2), "-0.01");
+  EXPECT_EQ(format_fixed(Rational(-4, 1000), 2), "0.00");
+  EXPECT_EQ(format_fixed(Rational(std::numeric_limits<int64_t>::max()), 18),
+            "9223372036854775807.000000000000000000");
 }
 
 TEST(Decimal, VeryLargeValuesStayExact) {
