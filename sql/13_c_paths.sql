@@ -141,6 +141,15 @@ ALTER TABLE billing.usage_daily DROP COLUMN regress_note;
 ALTER TABLE billing.pricing_plans DROP COLUMN regress_note;
 SELECT pg_temp.raw_matches(801, '2025-06-10 23:00-04', '2025-06-01 00:00 America/New_York') AS exact_after_drop;
 SELECT count(*) AS differing_days FROM billing.verify_usage_daily(801);
+-- The probes remember relation OIDs; an index created again under the same name has a new OID,
+-- and a renamed one is no longer the index asked for.
+DROP INDEX billing.pricing_plans_company_valid_from_idx;
+CREATE INDEX pricing_plans_company_valid_from_idx ON billing.pricing_plans (company_id, valid_from);
+SELECT pg_temp.raw_matches(801, '2025-06-10 23:00-04', '2025-06-01 00:00 America/New_York') AS exact_new_index;
+ALTER INDEX billing.pricing_plans_company_valid_from_idx RENAME TO regress_renamed_idx;
+SELECT billing.usage_current(801, '2025-06-10 23:00-04');
+ALTER INDEX billing.regress_renamed_idx RENAME TO pricing_plans_company_valid_from_idx;
+SELECT pg_temp.raw_matches(801, '2025-06-10 23:00-04', '2025-06-01 00:00 America/New_York') AS exact_renamed_back;
 
 -- The index reads check the caller's SELECT privilege like a query would.
 REVOKE SELECT ON billing.usage_daily FROM billing_app;

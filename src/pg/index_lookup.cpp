@@ -2,11 +2,13 @@
 
 #include <cstring>
 #include <string>
+#include <unordered_map>
 
 #include "core/errors.h"
 #include "pg/guard.h"
 
 extern "C" {
+#include "access/relation.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/namespace.h"
@@ -26,18 +28,66 @@ Oid billing_relation(const char* name, Oid schema) {
   return relation;
 }
 
+// The OIDs found by name last time, per table and index. They are only a guess: a relation
+// opened by a remembered OID is used only if it still has the expected kind, name and schema
+// (and the index is still on the table); otherwise both are looked up by name again. This
+// spares three catalog lookups by name per probe.
+struct RememberedOids {
+  Oid schema = InvalidOid;
+  Oid table = InvalidOid;
+  Oid index = InvalidOid;
+};
+
+std::unordered_map<std::string, RememberedOids>& remembered_oids() {
+  static auto* oids = new std::unordered_map<std::string, RememberedOids>();
+  return *oids;
+}
+
+// The relation `id` locked with AccessShareLock if it is still `kind` `name` in `schema`; nullptr
+// (and no lock kept) otherwise.
+Relation open_if_still(Oid id, char kind, const char* name, Oid schema) {
+  if (!OidIsValid(id)) return nullptr;
+  Relation relation = try_relation_open(id, AccessShareLock);
+  if (relation == nullptr) return nullptr;
+  if (relation->rd_rel->relkind == kind && RelationGetNamespace(relation) == schema &&
+      std::strcmp(RelationGetRelationName(relation), name) == 0)
+    return relation;
+  relation_close(relation, AccessShareLock);
+  return nullptr;
+}
+
 }  // namespace
 
 IndexLookup::IndexLookup(const char* table, const char* index) {
-  call([&] {
-    const Oid schema = get_namespace_oid("billing", false);
-    const Oid table_id = billing_relation(table, schema);
-    const AclResult permission = pg_class_aclcheck(table_id, GetUserId(), ACL_SELECT);
-    if (permission != ACLCHECK_OK) aclcheck_error(permission, OBJECT_TABLE, get_rel_name(table_id));
-    table_ = table_open(table_id, AccessShareLock);
-    index_ = index_open(billing_relation(index, schema), AccessShareLock);
-    if (index_->rd_index->indrelid != table_id)
-      elog(ERROR, "company_billing: index billing.%s is not on billing.%s", index, table);
+  RememberedOids& remembered = remembered_oids()[std::string(table) + '.' + index];
+  const RememberedOids guess = remembered;
+  remembered = RememberedOids{};  // until confirmed, in case opening fails
+  remembered = call([&] {
+    table_ = open_if_still(guess.table, RELKIND_RELATION, table, guess.schema);
+    if (table_ != nullptr) {
+      index_ = open_if_still(guess.index, RELKIND_INDEX, index, guess.schema);
+      if (index_ != nullptr && index_->rd_index->indrelid != guess.table) {
+        relation_close(index_, AccessShareLock);
+        index_ = nullptr;
+      }
+      if (index_ == nullptr) {
+        relation_close(table_, AccessShareLock);
+        table_ = nullptr;
+      }
+    }
+    RememberedOids found = guess;
+    if (table_ == nullptr) {
+      found.schema = get_namespace_oid("billing", false);
+      found.table = billing_relation(table, found.schema);
+      table_ = table_open(found.table, AccessShareLock);
+      index_ = index_open(billing_relation(index, found.schema), AccessShareLock);
+      if (index_->rd_index->indrelid != found.table)
+        elog(ERROR, "company_billing: index billing.%s is not on billing.%s", index, table);
+      found.index = RelationGetRelid(index_);
+    }
+    const AclResult permission = pg_class_aclcheck(found.table, GetUserId(), ACL_SELECT);
+    if (permission != ACLCHECK_OK) aclcheck_error(permission, OBJECT_TABLE, get_rel_name(found.table));
+    return found;
   });
 }
 
