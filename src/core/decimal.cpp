@@ -1,6 +1,7 @@
 #include "core/decimal.h"
 
 #include <cctype>
+#include <charconv>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -47,8 +48,14 @@ std::optional<Int128> small_rounded_units(const Rational& value, int scale) {
   return quotient;
 }
 
-// The decimal digits of a non-negative 128-bit integer.
+// The decimal digits of a non-negative 128-bit integer (64-bit division when it fits: 128-bit
+// division is a library call).
 std::string decimal_digits(Int128 value) {
+  if (value <= static_cast<Int128>(std::numeric_limits<uint64_t>::max())) {
+    char digits[24];
+    const auto written = std::to_chars(digits, digits + sizeof digits, static_cast<uint64_t>(value));
+    return std::string(digits, written.ptr);
+  }
   char buffer[40];
   char* end = buffer + sizeof buffer;
   char* start = end;

@@ -46,10 +46,31 @@ bool read_scalar(Reader* in, JsonbValue* value) {
   if (*in->at == '-') ++in->at;
   while (in->at < in->end && ((*in->at >= '0' && *in->at <= '9') || *in->at == '.')) ++in->at;
   if (in->at == start || in->at - start > 64) return false;
+  value->type = jbvNumeric;
+  // Up to 18 digits (every figure of a usage document) become a numeric of that value and scale
+  // directly, as numeric_in would make it, without its parser.
+  const bool negative = *start == '-';
+  int64 mantissa = 0;
+  int digit_count = 0, scale = 0;
+  bool seen_point = false;
+  for (const char* at = negative ? start + 1 : start; at < in->at && digit_count <= 18; ++at) {
+    if (*at == '.') {
+      if (seen_point) digit_count = 19;
+      seen_point = true;
+      continue;
+    }
+    if (++digit_count > 18) break;  // before the multiplication could overflow
+    mantissa = mantissa * 10 + (*at - '0');
+    if (seen_point) ++scale;
+  }
+  if (digit_count >= 1 && digit_count <= 18) {
+    if (negative) mantissa = -mantissa;
+    value->val.numeric = scale == 0 ? int64_to_numeric(mantissa) : int64_div_fast_to_numeric(mantissa, scale);
+    return true;
+  }
   char digits[72];
   memcpy(digits, start, in->at - start);
   digits[in->at - start] = '\0';
-  value->type = jbvNumeric;
   value->val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(digits),
                                                            ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
   return true;
