@@ -38,6 +38,13 @@ KeptQuery viewer_company_query(
     "SELECT v.company_id FROM billing.viewer_companies v WHERE v.role_name OPERATOR(pg_catalog.=) $1",
     {TEXTOID});
 
+// The company a viewer role is mapped to, if any (inside an SPI connection).
+std::optional<int64> viewer_mapped_company(const std::string& user) {
+  const Datum role = text_datum(user);
+  if (viewer_company_query.run(&role) == 0) return std::nullopt;
+  return result_int64(0, 1);
+}
+
 KeptQuery company_query(
     "SELECT c, c.id, c.timezone, c.currency, c.billing_anchor_day FROM billing.companies c"
     " WHERE c.id OPERATOR(pg_catalog.=) $1",
@@ -67,12 +74,11 @@ Company resolve_company(std::optional<int64> company, const std::string* api_nam
   const std::string user = viewer ? current_user_name() : std::string();
   std::optional<int64> target;
   if (viewer) {
-    const Datum role = text_datum(user);
-    if (viewer_company_query.run(&role) == 0)
+    target = viewer_mapped_company(user);
+    if (!target)
       throw BillingError(sqlstate::kInsufficientPrivilege,
                          "role " + user + " is not mapped to a company", {},
                          "An administrator maps it with billing.grant_company_access().");
-    target = result_int64(0, 1);
     if (company && *company != *target) throw not_accessible(company);
   } else {
     const std::optional<int64> setting = transaction_company();
@@ -137,9 +143,7 @@ Datum setting_company_function(FunctionCallInfo fcinfo) {
 Datum current_company_function(FunctionCallInfo fcinfo) {
   if (!is_viewer()) return setting_company_function(fcinfo);
   spi_connect();
-  const Datum role = text_datum(current_user_name());
-  const std::optional<int64> company =
-      viewer_company_query.run(&role) > 0 ? result_int64(0, 1) : std::nullopt;
+  const std::optional<int64> company = viewer_mapped_company(current_user_name());
   spi_finish();
   if (!company) PG_RETURN_NULL();
   return Int64GetDatum(*company);
