@@ -97,9 +97,13 @@ Period current_period(const Company& company, DateADT today) {
   return Period{static_cast<DateADT>(derived.first), static_cast<DateADT>(derived.last)};
 }
 
-constexpr const char* kPlanFields[] = {"base_fee",        "included_minutes",     "overage_per_minute",
-                                       "per_minute_rate", "per_appointment_rate", "package_minutes",
-                                       "package_appointments", "overage_per_appointment"};
+// The columns a plan row is parsed from: its parameters (named as make_plan() names them), then
+// its model.
+constexpr const char* kPlanColumns[] = {"base_fee",        "included_minutes",     "overage_per_minute",
+                                        "per_minute_rate", "per_appointment_rate", "package_minutes",
+                                        "package_appointments", "overage_per_appointment", "pricing_model"};
+constexpr size_t kPlanColumnCount = std::size(kPlanColumns);
+constexpr size_t kModelColumn = kPlanColumnCount - 1;
 
 // Plans already parsed in this backend, by the stored bytes of their values: the same bytes
 // always parse to the same plan, so a plan read again (or another company's identical plan)
@@ -125,41 +129,46 @@ std::optional<std::string> stored_bytes(const Datum* values, const bool* nulls, 
   return bytes;
 }
 
+// The plan of a row's kPlanColumns values, parsed once per content.
+PricingPlan parsed_plan(const Datum (&values)[kPlanColumnCount], const bool (&nulls)[kPlanColumnCount]) {
+  const std::optional<std::string> key = stored_bytes(values, nulls, kPlanColumnCount);
+  if (key) {
+    const auto cached = parsed_plans().find(*key);
+    if (cached != parsed_plans().end()) return cached->second;
+  }
+  std::vector<PlanField> fields;
+  for (size_t i = 0; i < kModelColumn; ++i) {
+    if (!nulls[i])
+      fields.emplace_back(kPlanColumns[i],
+                          call([&] { return DatumGetCString(DirectFunctionCall1(numeric_out, values[i])); }));
+  }
+  PricingPlan plan = make_plan(call([&] { return TextDatumGetCString(values[kModelColumn]); }), fields);
+  if (key) {
+    if (parsed_plans().size() >= kMaxParsedPlans) parsed_plans().clear();
+    parsed_plans().emplace(*key, plan);
+  }
+  return plan;
+}
+
 // The plan of a period as billing.plan_for_period(company, period start, today): the latest
 // plan in force by today that was still valid on the period's first day.
 std::optional<PricingPlan> plan_for_period(int64 company, DateADT first_day, DateADT today) {
   IndexLookup plans("pricing_plans", "pricing_plans_company_valid_from_idx");
-  const AttrNumber valid_until = plans.column("valid_until"), model = plans.column("pricing_model");
+  const AttrNumber valid_until = plans.column("valid_until");
+  AttrNumber columns[kPlanColumnCount];
+  for (size_t i = 0; i < kPlanColumnCount; ++i) columns[i] = plans.column(kPlanColumns[i]);
   plans.add_key(1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(company));
   plans.add_key(2, BTLessEqualStrategyNumber, F_DATE_LE, DateADTGetDatum(today));
   std::optional<PricingPlan> result;
-  while (!result && plans.next(BackwardScanDirection)) {
+  while (plans.next(BackwardScanDirection)) {
     bool is_null = false;
     const DateADT until = DatumGetDateADT(plans.value(valid_until, &is_null));
     if (!is_null && until < first_day) continue;
-    Datum values[std::size(kPlanFields) + 1];
-    bool nulls[std::size(kPlanFields) + 1];
-    for (size_t i = 0; i < std::size(kPlanFields); ++i) values[i] = plans.value(plans.column(kPlanFields[i]), &nulls[i]);
-    values[std::size(kPlanFields)] = plans.value(model, &nulls[std::size(kPlanFields)]);
-    const std::optional<std::string> key = stored_bytes(values, nulls, std::size(kPlanFields) + 1);
-    if (key) {
-      const auto cached = parsed_plans().find(*key);
-      if (cached != parsed_plans().end()) {
-        result = cached->second;
-        break;
-      }
-    }
-    std::vector<PlanField> fields;
-    for (size_t i = 0; i < std::size(kPlanFields); ++i) {
-      if (!nulls[i])
-        fields.emplace_back(kPlanFields[i],
-                            call([&] { return DatumGetCString(DirectFunctionCall1(numeric_out, values[i])); }));
-    }
-    result = make_plan(call([&] { return TextDatumGetCString(values[std::size(kPlanFields)]); }), fields);
-    if (key) {
-      if (parsed_plans().size() >= kMaxParsedPlans) parsed_plans().clear();
-      parsed_plans().emplace(*key, *result);
-    }
+    Datum values[kPlanColumnCount];
+    bool nulls[kPlanColumnCount];
+    for (size_t i = 0; i < kPlanColumnCount; ++i) values[i] = plans.value(columns[i], &nulls[i]);
+    result = parsed_plan(values, nulls);
+    break;
   }
   plans.close();
   return result;
