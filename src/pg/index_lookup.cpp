@@ -1,8 +1,8 @@
 #include "pg/index_lookup.h"
 
 #include <cstring>
+#include <deque>
 #include <string>
-#include <unordered_map>
 
 #include "core/errors.h"
 #include "pg/guard.h"
@@ -38,9 +38,20 @@ struct RememberedOids {
   Oid index = InvalidOid;
 };
 
-std::unordered_map<std::string, RememberedOids>& remembered_oids() {
-  static auto* oids = new std::unordered_map<std::string, RememberedOids>();
-  return *oids;
+struct RememberedProbe {
+  std::string table;
+  std::string index;
+  RememberedOids oids;
+};
+
+// One entry per (table, index) the code probes, a handful: found by name without building a key.
+// A deque, so that adding an entry leaves references to the others valid.
+RememberedOids& remembered_oids(const char* table, const char* index) {
+  static auto* probes = new std::deque<RememberedProbe>();
+  for (RememberedProbe& probe : *probes)
+    if (probe.table == table && probe.index == index) return probe.oids;
+  probes->push_back(RememberedProbe{table, index, {}});
+  return probes->back().oids;
 }
 
 // The relation `id` locked with AccessShareLock if it is still `kind` `name` in `schema`; nullptr
@@ -59,7 +70,7 @@ Relation open_if_still(Oid id, char kind, const char* name, Oid schema) {
 }  // namespace
 
 IndexLookup::IndexLookup(const char* table, const char* index) {
-  RememberedOids& remembered = remembered_oids()[std::string(table) + '.' + index];
+  RememberedOids& remembered = remembered_oids(table, index);
   const RememberedOids guess = remembered;
   remembered = RememberedOids{};  // until confirmed, in case opening fails
   remembered = call([&] {
