@@ -68,12 +68,7 @@ std::string decimal_digits(Int128 value) {
 
 // value * 10^scale rounded half away from zero to an integer: the value in units of 10^-scale.
 BigInt rounded_units(const Rational& value, int scale) {
-  if (const std::optional<Int128> small = small_rounded_units(value, scale)) {
-    const Int128 magnitude = *small < 0 ? -*small : *small;
-    BigInt units = BigInt(static_cast<uint64_t>(magnitude >> 64)) << 64;
-    units += static_cast<uint64_t>(magnitude);
-    return *small < 0 ? BigInt(-units) : units;
-  }
+  if (const std::optional<Int128> small = small_rounded_units(value, scale)) return BigInt(*small);
   const BigInt scaled_numerator = boost::multiprecision::numerator(value) * power_of_ten(scale);
   const BigInt denominator = boost::multiprecision::denominator(value);  // always > 0
   BigInt quotient, remainder;  // truncated toward zero; the remainder has the numerator's sign

@@ -72,13 +72,20 @@ TEST(Decimal, FormatsTrimmedAndExact) {
 TEST(Decimal, NativeAndArbitraryPrecisionRoundingAgree) {
   std::mt19937_64 random(20261124);
   const BigInt int64_max = BigInt(std::numeric_limits<int64_t>::max());
-  const auto expected = [](const Rational& value, int scale) {
+  const auto power_of_ten = [](int scale) {
     BigInt power = 1;
     for (int i = 0; i < scale; ++i) power *= 10;
-    const BigInt scaled = boost::multiprecision::numerator(value) * power;
+    return power;
+  };
+  const auto expected_units = [&](const Rational& value, int scale) {
+    const BigInt scaled = boost::multiprecision::numerator(value) * power_of_ten(scale);
     const BigInt denominator = boost::multiprecision::denominator(value);
     BigInt units = scaled / denominator;
     if (2 * abs(scaled % denominator) >= denominator) units += scaled < 0 ? -1 : 1;
+    return units;
+  };
+  const auto expected = [&](const Rational& value, int scale) {
+    const BigInt units = expected_units(value, scale);
     const bool negative = units < 0;
     std::string digits = (negative ? BigInt(-units) : units).str();
     if (scale > 0) {
@@ -97,6 +104,8 @@ TEST(Decimal, NativeAndArbitraryPrecisionRoundingAgree) {
     const Rational value(numerator, denominator);
     const int scale = static_cast<int>(random() % 21);
     ASSERT_EQ(format_fixed(value, scale), expected(value, scale)) << value << " at scale " << scale;
+    ASSERT_EQ(round_half_away(value, scale), Rational(expected_units(value, scale), power_of_ten(scale)))
+        << value << " at scale " << scale;
   }
   EXPECT_EQ(format_fixed(Rational(-5, 1000), 2), "-0.01");
   EXPECT_EQ(format_fixed(Rational(-4, 1000), 2), "0.00");
