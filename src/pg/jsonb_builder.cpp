@@ -52,18 +52,17 @@ bool read_scalar(Reader* in, JsonbValue* value) {
   const bool negative = *start == '-';
   int64 mantissa = 0;
   int digit_count = 0, scale = 0;
-  bool seen_point = false;
-  for (const char* at = negative ? start + 1 : start; at < in->at && digit_count <= 18; ++at) {
+  bool seen_point = false, fits = true;
+  for (const char* at = negative ? start + 1 : start; fits && at < in->at; ++at) {
     if (*at == '.') {
-      if (seen_point) digit_count = 19;
+      fits = !seen_point;
       seen_point = true;
-      continue;
+    } else if ((fits = ++digit_count <= 18)) {  // checked before the multiplication could overflow
+      mantissa = mantissa * 10 + (*at - '0');
+      if (seen_point) ++scale;
     }
-    if (++digit_count > 18) break;  // before the multiplication could overflow
-    mantissa = mantissa * 10 + (*at - '0');
-    if (seen_point) ++scale;
   }
-  if (digit_count >= 1 && digit_count <= 18) {
+  if (fits && digit_count >= 1) {
     if (negative) mantissa = -mantissa;
     value->val.numeric = scale == 0 ? int64_to_numeric(mantissa) : int64_div_fast_to_numeric(mantissa, scale);
     return true;
