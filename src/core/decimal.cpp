@@ -28,20 +28,18 @@ BigInt power_of_ten(int exponent) {
 
 using Int128 = __int128;
 
-// rounded_units() in 128-bit arithmetic, for a numerator and denominator within 64 bits and a
-// scale up to 18 (every billing figure): the same integer, without arbitrary-precision division.
+constexpr int64_t kPowersOfTen[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
+                                    1000000000, 10000000000, 100000000000, 1000000000000,
+                                    10000000000000, 100000000000000, 1000000000000000,
+                                    10000000000000000, 100000000000000000, 1000000000000000000};
+constexpr int kMaxSmallScale = 18;
+
+// rounded_units() in 128-bit arithmetic, for a value in the small form and a scale up to 18
+// (every billing figure): the same integer, without arbitrary-precision division.
 std::optional<Int128> small_rounded_units(const Rational& value, int scale) {
-  static constexpr int64_t kPowers[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
-                                        1000000000, 10000000000, 100000000000, 1000000000000,
-                                        10000000000000, 100000000000000, 1000000000000000,
-                                        10000000000000000, 100000000000000000, 1000000000000000000};
-  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
-  if (scale < 0 || scale > 18) return std::nullopt;
-  const BigInt& numerator = boost::multiprecision::numerator(value);
-  const BigInt& denominator = boost::multiprecision::denominator(value);  // always > 0
-  if (numerator > kMax || numerator < -kMax || denominator > kMax) return std::nullopt;
-  const Int128 scaled_numerator = Int128(numerator.convert_to<int64_t>()) * kPowers[scale];
-  const Int128 divisor = denominator.convert_to<int64_t>();
+  if (!value.is_small() || scale < 0 || scale > kMaxSmallScale) return std::nullopt;
+  const Int128 scaled_numerator = Int128(value.small_numerator()) * kPowersOfTen[scale];
+  const Int128 divisor = value.small_denominator();  // always > 0
   Int128 quotient = scaled_numerator / divisor;  // truncated toward zero, as divide_qr
   const Int128 remainder = scaled_numerator % divisor;
   if (2 * (remainder < 0 ? -remainder : remainder) >= divisor) quotient += (scaled_numerator < 0 ? -1 : 1);
@@ -69,12 +67,30 @@ std::string decimal_digits(Int128 value) {
 // value * 10^scale rounded half away from zero to an integer: the value in units of 10^-scale.
 BigInt rounded_units(const Rational& value, int scale) {
   if (const std::optional<Int128> small = small_rounded_units(value, scale)) return BigInt(*small);
-  const BigInt scaled_numerator = boost::multiprecision::numerator(value) * power_of_ten(scale);
-  const BigInt denominator = boost::multiprecision::denominator(value);  // always > 0
+  const BigInt scaled_numerator = value.numerator() * power_of_ten(scale);
+  const BigInt denominator = value.denominator();  // always > 0
   BigInt quotient, remainder;  // truncated toward zero; the remainder has the numerator's sign
   boost::multiprecision::divide_qr(scaled_numerator, denominator, quotient, remainder);
   if (2 * abs(remainder) >= denominator) quotient += (scaled_numerator < 0 ? -1 : 1);
   return quotient;
+}
+
+// The decimal places of 1/denominator when its expansion terminates (the denominator is
+// 2^a * 5^b): max(a, b).
+template <typename Integer>
+std::optional<int> terminating_scale(Integer rest) {
+  int twos = 0;
+  int fives = 0;
+  while (rest % 2 == 0) {
+    rest /= 2;
+    ++twos;
+  }
+  while (rest % 5 == 0) {
+    rest /= 5;
+    ++fives;
+  }
+  if (rest != 1) return std::nullopt;
+  return twos > fives ? twos : fives;
 }
 
 [[noreturn]] void throw_syntax(std::string_view text, std::string_view field) {
@@ -132,14 +148,23 @@ Rational parse_decimal(std::string_view text, std::string_view field) {
   }
   if (pos != text.size()) throw_syntax(text, field);
 
+  const long scale = fraction_digits - exponent;
+  // Up to 18 digits and a scale within 18 (every billing figure): no arbitrary precision.
+  if (digits.size() <= kMaxSmallScale && scale >= 0 && scale <= kMaxSmallScale) {
+    int64_t mantissa = 0;
+    std::from_chars(digits.data(), digits.data() + digits.size(), mantissa);
+    return Rational(negative ? -mantissa : mantissa, kPowersOfTen[scale]);
+  }
   BigInt mantissa = digits.empty() ? BigInt(0) : BigInt(digits);
   if (negative) mantissa = -mantissa;
-  const long scale = fraction_digits - exponent;
   if (scale >= 0) return Rational(mantissa, power_of_ten(static_cast<int>(scale)));
   return Rational(mantissa * power_of_ten(static_cast<int>(-scale)));
 }
 
 Rational round_half_away(const Rational& value, int scale) {
+  if (const std::optional<Int128> small = small_rounded_units(value, scale);
+      small && *small >= -std::numeric_limits<int64_t>::max() && *small <= std::numeric_limits<int64_t>::max())
+    return Rational(static_cast<int64_t>(*small), kPowersOfTen[scale]);
   return Rational(rounded_units(value, scale), power_of_ten(scale));
 }
 
@@ -173,19 +198,9 @@ std::string format_trimmed(const Rational& value, int scale) {
 }
 
 std::string format_exact(const Rational& value, int fallback_scale) {
-  BigInt rest = boost::multiprecision::denominator(value);
-  int twos = 0;
-  int fives = 0;
-  while (rest % 2 == 0) {
-    rest /= 2;
-    ++twos;
-  }
-  while (rest % 5 == 0) {
-    rest /= 5;
-    ++fives;
-  }
-  if (rest != 1) return format_trimmed(value, fallback_scale);
-  return format_fixed(value, twos > fives ? twos : fives);
+  const std::optional<int> scale = value.is_small() ? terminating_scale(value.small_denominator())
+                                                    : terminating_scale(value.denominator());
+  return scale ? format_fixed(value, *scale) : format_trimmed(value, fallback_scale);
 }
 
 }  // namespace billing

@@ -1,21 +1,18 @@
 // Exact decimal arithmetic for money and quantities.
 //
-// Values are exact rationals (arbitrary-precision numerator and denominator), so a minute count
-// of seconds/60 or a projection of usage * 30/15 is carried without any error until the one place
-// where the billing rules round: a charge line, rounded half away from zero to the currency's
-// minor unit. This matches PostgreSQL `numeric`, whose round() also rounds half away from zero.
+// Values are exact rationals (core/rational.h), so a minute count of seconds/60 or a projection
+// of usage * 30/15 is carried without any error until the one place where the billing rules
+// round: a charge line, rounded half away from zero to the currency's minor unit. This matches
+// PostgreSQL `numeric`, whose round() also rounds half away from zero.
 #pragma once
 
-#include <boost/multiprecision/cpp_int.hpp>
 #include <string>
 #include <string_view>
 
 #include "core/pure.h"
+#include "core/rational.h"
 
 namespace billing {
-
-using BigInt = boost::multiprecision::cpp_int;
-using Rational = boost::multiprecision::cpp_rational;
 
 // Inputs longer than this (digits, or decimal exponent) are rejected: far beyond any
 // billing figure, and it keeps a hostile literal from costing unbounded time.

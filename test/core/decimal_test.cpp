@@ -78,8 +78,8 @@ TEST(Decimal, NativeAndArbitraryPrecisionRoundingAgree) {
     return power;
   };
   const auto expected_units = [&](const Rational& value, int scale) {
-    const BigInt scaled = boost::multiprecision::numerator(value) * power_of_ten(scale);
-    const BigInt denominator = boost::multiprecision::denominator(value);
+    const BigInt scaled = value.numerator() * power_of_ten(scale);
+    const BigInt denominator = value.denominator();
     BigInt units = scaled / denominator;
     if (2 * abs(scaled % denominator) >= denominator) units += scaled < 0 ? -1 : 1;
     return units;
