@@ -167,6 +167,32 @@ SET LOCAL billing.company_id = 801;
 SELECT billing.usage_current(NULL, '2025-06-10 23:00-04') -> 'calls' ->> 'total' AS app_calls;
 ROLLBACK;
 
+-- The companies row: where row level security applies, its policies decide (also one a DBA
+-- added); for a role it does not apply to, the primary key finds the row the query would.
+SELECT billing._company(801, NULL) = c AS same_row FROM billing.companies c WHERE c.id = 801;
+DROP ROLE IF EXISTS regress_bypass;
+CREATE ROLE regress_bypass BYPASSRLS IN ROLE billing_app;
+CREATE POLICY regress_not_801 ON billing.companies AS RESTRICTIVE FOR SELECT TO billing_app USING (id <> 801);
+BEGIN;
+SET LOCAL ROLE regress_app;
+SET LOCAL billing.company_id = 801;
+SELECT billing.usage_current(NULL, '2025-06-10 23:00-04');
+ROLLBACK;
+BEGIN;
+SET LOCAL ROLE regress_bypass;
+SET LOCAL billing.company_id = 801;
+SELECT billing.usage_current(NULL, '2025-06-10 23:00-04') -> 'calls' ->> 'total' AS bypass_calls;
+SELECT billing.usage_current(802, '2025-06-10 23:00-04');
+ROLLBACK;
+DROP POLICY regress_not_801 ON billing.companies;
+BEGIN;
+SET LOCAL ROLE regress_app;
+SET LOCAL billing.company_id = 801;
+SET LOCAL row_security = off;
+SELECT billing.usage_current(NULL, '2025-06-10 23:00-04');
+ROLLBACK;
+DROP ROLE regress_bypass;
+
 -- A re-created extension in the same session: the kept plans and index reads find the new tables.
 SELECT billing.usage_current(801, '2025-06-10 23:00-04') -> 'calls' ->> 'total' AS before_drop;
 DROP EXTENSION company_billing CASCADE;

@@ -15,6 +15,7 @@
 extern "C" {
 #include "utils/acl.h"
 #include "utils/fmgroids.h"
+#include "utils/rls.h"
 }
 
 namespace billing::pg {
@@ -49,6 +50,36 @@ KeptQuery company_query(
     "SELECT c, c.id, c.timezone, c.currency, c.billing_anchor_day FROM billing.companies c"
     " WHERE c.id OPERATOR(pg_catalog.=) $1",
     {INT8OID});
+
+// The company's row and fields, nothing when the caller may not see it. Under row level security
+// company_query decides, so that every policy on billing.companies applies (also one a DBA added).
+// When row level security does not apply to the caller (a superuser, a BYPASSRLS role, a table
+// without it), that query returns exactly the row the primary key finds, so the key finds it,
+// without the executor's start-up and shut-down (a tenth of a usage read).
+std::optional<Company> visible_company(int64 id) {
+  IndexLookup companies("companies", "companies_pkey");
+  if (call([&] { return check_enable_rls(companies.table_id(), InvalidOid, true); }) == RLS_NONE) {
+    const AttrNumber timezone = companies.column("timezone"), currency = companies.column("currency"),
+                     anchor_day = companies.column("billing_anchor_day");
+    companies.add_key(1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
+    std::optional<Company> found;
+    if (companies.next()) {
+      bool is_null = false;
+      const Datum zone = companies.value(timezone, &is_null), money = companies.value(currency, &is_null);
+      found = Company{id, call([&] { return TextDatumGetCString(zone); }),
+                      call([&] { return TextDatumGetCString(money); }),
+                      DatumGetInt16(companies.value(anchor_day, &is_null)), companies.row()};
+    }
+    companies.close();
+    return found;
+  }
+  companies.close();
+  const Datum key = Int64GetDatum(id);
+  if (company_query.run(&key) == 0) return std::nullopt;
+  bool is_null = false;
+  return Company{id, *result_text(0, 3), *result_text(0, 4), DatumGetInt16(result_datum(0, 5, &is_null)),
+                 result_datum(0, 1, &is_null)};
+}
 
 }  // namespace
 
@@ -90,16 +121,13 @@ Company resolve_company(std::optional<int64> company, const std::string* api_nam
     // would silently read nothing, so it is refused.
     if (setting && *target != *setting && !is_admin()) throw not_accessible(company);
   }
-  const Datum id = Int64GetDatum(*target);
-  if (company_query.run(&id) == 0) throw not_accessible(target);
-  bool is_null = false;
-  Company result{*target, *result_text(0, 3), *result_text(0, 4),
-                 DatumGetInt16(result_datum(0, 5, &is_null)), result_datum(0, 1, &is_null)};
+  std::optional<Company> result = visible_company(*target);
+  if (!result) throw not_accessible(target);
   if (api_name != nullptr) {
     const std::string throttle_key = viewer ? "viewer:" + user : std::string();
     audit_read(*target, *api_name, viewer ? &throttle_key : nullptr);
   }
-  return result;
+  return *result;
 }
 
 std::optional<std::string> company_timezone(int64 company) {

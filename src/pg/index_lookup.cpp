@@ -137,6 +137,10 @@ Datum IndexLookup::value(AttrNumber column, bool* is_null) const {
   return slot_->tts_values[column - 1];
 }
 
+Datum IndexLookup::row() const {
+  return call([&] { return ExecFetchSlotHeapTupleDatum(slot_); });
+}
+
 void IndexLookup::close() {
   call([&] {
     if (scan_ != nullptr) index_endscan(scan_);

@@ -3,7 +3,8 @@
 // where an SPI query pays for executor start-up and shut-down on every call.
 //
 // Use only after resolve_company() has admitted the caller to the company (the companies row is
-// read through SPI under row level security), and only for that company's rows: the policies
+// read by a query under row level security wherever it applies to the caller), and only for that
+// company's rows: the policies
 // of these tables admit exactly the rows of the company the caller may see, so reading that
 // company's rows directly returns what a query would. The caller's SELECT privilege on the
 // table is still checked.
@@ -44,6 +45,11 @@ class IndexLookup {
   // Starts the scan, or moves to the next matching row; false at the end.
   bool next(ScanDirection direction = ForwardScanDirection);
   Datum value(AttrNumber column, bool* is_null) const;
+
+  // The current row as a composite Datum, copied into the current memory context.
+  Datum row() const;
+
+  Oid table_id() const { return RelationGetRelid(table_); }
 
   // Ends the scan and closes the relations (locks are kept to the end of the transaction).
   void close();
