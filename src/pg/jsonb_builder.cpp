@@ -18,7 +18,8 @@ void skip_space(Reader* in) {
   while (in->at < in->end && (*in->at == ' ' || *in->at == '\n' || *in->at == '\t' || *in->at == '\r')) ++in->at;
 }
 
-// A string without escapes (what the core writes for keys, dates, codes); false otherwise.
+// A string without escapes (what the core writes for keys, dates, codes); false otherwise. The
+// value points into the text, which outlives the jsonb built from it (JsonbValueToJsonb copies).
 bool read_plain_string(Reader* in, JsonbValue* value) {
   if (in->at >= in->end || *in->at != '"') return false;
   const char* start = ++in->at;
@@ -28,7 +29,7 @@ bool read_plain_string(Reader* in, JsonbValue* value) {
   }
   if (in->at >= in->end) return false;
   value->type = jbvString;
-  value->val.string.val = pnstrdup(start, in->at - start);
+  value->val.string.val = const_cast<char*>(start);
   value->val.string.len = static_cast<int>(in->at - start);
   ++in->at;
   return true;
@@ -75,45 +76,70 @@ bool read_scalar(Reader* in, JsonbValue* value) {
   return true;
 }
 
-// An object (the opening brace already read), pushed into `state`; false for anything unexpected.
-bool read_object(Reader* in, JsonbParseState** state, JsonbValue** result, int depth) {
+// jsonb's key order: shorter keys first, keys of one length bytewise.
+int compare_keys(const JsonbValue& a, const JsonbValue& b) {
+  if (a.val.string.len != b.val.string.len) return a.val.string.len < b.val.string.len ? -1 : 1;
+  return memcmp(a.val.string.val, b.val.string.val, a.val.string.len);
+}
+
+// An object (the opening brace already read) as a jbvObject whose pairs are in jsonb's key order,
+// as pushJsonbValue() would leave them, but without its copies and its general sort; false for
+// anything unexpected, a repeated key among them.
+bool read_object(Reader* in, JsonbValue* object, int depth) {
   if (depth > 16) return false;
-  *result = pushJsonbValue(state, WJB_BEGIN_OBJECT, nullptr);
+  int capacity = 16, count = 0;
+  auto* pairs = static_cast<JsonbPair*>(palloc(sizeof(JsonbPair) * capacity));
   skip_space(in);
   if (in->at < in->end && *in->at == '}') {
     ++in->at;
-    *result = pushJsonbValue(state, WJB_END_OBJECT, nullptr);
-    return true;
+  } else {
+    for (;;) {
+      if (count == capacity) {
+        capacity *= 2;
+        pairs = static_cast<JsonbPair*>(repalloc(pairs, sizeof(JsonbPair) * capacity));
+      }
+      JsonbPair* pair = &pairs[count];
+      skip_space(in);
+      if (!read_plain_string(in, &pair->key)) return false;
+      skip_space(in);
+      if (in->at >= in->end || *in->at != ':') return false;
+      ++in->at;
+      skip_space(in);
+      if (in->at < in->end && *in->at == '{') {
+        ++in->at;
+        if (!read_object(in, &pair->value, depth + 1)) return false;
+      } else if (!read_scalar(in, &pair->value)) {
+        return false;
+      }
+      pair->order = count++;
+      skip_space(in);
+      if (in->at < in->end && *in->at == ',') {
+        ++in->at;
+        continue;
+      }
+      if (in->at < in->end && *in->at == '}') {
+        ++in->at;
+        break;
+      }
+      return false;
+    }
   }
-  for (;;) {
-    JsonbValue key;
-    skip_space(in);
-    if (!read_plain_string(in, &key)) return false;
-    *result = pushJsonbValue(state, WJB_KEY, &key);
-    skip_space(in);
-    if (in->at >= in->end || *in->at != ':') return false;
-    ++in->at;
-    skip_space(in);
-    if (in->at < in->end && *in->at == '{') {
-      ++in->at;
-      if (!read_object(in, state, result, depth + 1)) return false;
-    } else {
-      JsonbValue scalar;
-      if (!read_scalar(in, &scalar)) return false;
-      *result = pushJsonbValue(state, WJB_VALUE, &scalar);
+  // Insertion sort: a document's objects have a dozen keys at most.
+  for (int i = 1; i < count; ++i) {
+    const JsonbPair moving = pairs[i];
+    int j = i;
+    for (; j > 0; --j) {
+      const int order = compare_keys(pairs[j - 1].key, moving.key);
+      if (order == 0) return false;
+      if (order < 0) break;
+      pairs[j] = pairs[j - 1];
     }
-    skip_space(in);
-    if (in->at < in->end && *in->at == ',') {
-      ++in->at;
-      continue;
-    }
-    if (in->at < in->end && *in->at == '}') {
-      ++in->at;
-      *result = pushJsonbValue(state, WJB_END_OBJECT, nullptr);
-      return true;
-    }
-    return false;
+    pairs[j] = moving;
   }
+  object->type = jbvObject;
+  object->val.object.nPairs = count;
+  object->val.object.pairs = pairs;
+  return true;
 }
 
 }  // namespace
@@ -121,14 +147,13 @@ bool read_object(Reader* in, JsonbParseState** state, JsonbValue** result, int d
 Datum jsonb_datum(const std::string& json_text) {
   return call([&] {
     Reader in{json_text.c_str(), json_text.c_str() + json_text.size()};
-    JsonbParseState* state = nullptr;
-    JsonbValue* result = nullptr;
+    JsonbValue document;
     skip_space(&in);
     if (in.at < in.end && *in.at == '{') {
       ++in.at;
-      const bool built = read_object(&in, &state, &result, 0);
+      const bool built = read_object(&in, &document, 0);
       skip_space(&in);
-      if (built && in.at == in.end) return JsonbPGetDatum(JsonbValueToJsonb(result));
+      if (built && in.at == in.end) return JsonbPGetDatum(JsonbValueToJsonb(&document));
     }
     // Not one of the core's documents: the general parser (it also reports malformed input).
     return DirectFunctionCall1(jsonb_in, CStringGetDatum(json_text.c_str()));
