@@ -11,7 +11,9 @@
 // guard() re-raises a PgError as the original PostgreSQL error (same SQLSTATE and message).
 //
 // Rule for code between the two: never swallow a PgError (the failed PostgreSQL operation may
-// have left state that only the transaction abort cleans up); let it reach guard().
+// have left state that only the transaction abort cleans up); let it reach guard(), or replace
+// it with a BillingError that says the same failure in the function's own words (the
+// transaction aborts just the same).
 #pragma once
 
 #include <exception>

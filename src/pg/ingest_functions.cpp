@@ -4,6 +4,7 @@
 // The same checks, messages and SQLSTATEs as the PL/pgSQL version of 1.0, then one kept INSERT
 // ... ON CONFLICT DO NOTHING: true when the call was new. The rollup triggers on billing.calls
 // do the rest, as for any other INSERT.
+#include <cstring>
 #include <string>
 
 #include "core/errors.h"
@@ -63,13 +64,20 @@ Datum record_call(FunctionCallInfo fcinfo) {
                        {}, "Known statuses: completed, failed, missed, busy, no_answer.");
 
   spi_connect();
-  // record_call is for administrators (row level security lets them see every company), so the
-  // company is looked up by its primary key; the foreign key makes the check binding.
-  if (!company_timezone(company))
-    throw BillingError("23503", "record_call: company " + std::to_string(company) + " does not exist");
   const Datum values[5] = {Int64GetDatum(company), PG_GETARG_DATUM(1), TimestampTzGetDatum(started_at),
                            Int32GetDatum(duration), PG_GETARG_DATUM(4)};
-  const bool inserted = insert_call.run(values) > 0;
+  bool inserted = false;
+  try {
+    inserted = insert_call.run(values) > 0;
+  } catch (const PgError& error) {
+    // The foreign key is the existence check (a lookup of our own read the company row a second
+    // time on every call); its violation is reported in record_call's words, as since 1.0.
+    const ErrorData* data = error.data();
+    if (data->sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION && data->constraint_name != nullptr &&
+        std::strcmp(data->constraint_name, "calls_company_id_fkey") == 0)
+      throw BillingError("23503", "record_call: company " + std::to_string(company) + " does not exist");
+    throw;
+  }
   spi_finish();
   return BoolGetDatum(inserted);
 }

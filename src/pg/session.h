@@ -37,8 +37,8 @@ struct Company {
 Company resolve_company(std::optional<int64> company, const std::string* api_name);
 
 // The time zone of a company read by its primary key, without row level security; nothing when
-// the company does not exist. For ingestion (administrators, who see every company) and the
-// rollup triggers, which must see every company of the statement.
+// the company does not exist. For the rollup triggers, which must see every company of the
+// statement.
 std::optional<std::string> company_timezone(int64 company);
 
 }  // namespace billing::pg
