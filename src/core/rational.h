@@ -40,6 +40,7 @@ class Rational {
   int sign() const;
 
   Rational operator-() const;
+  friend Rational abs(const Rational& value) { return value.sign() < 0 ? -value : value; }
   friend Rational operator+(const Rational& a, const Rational& b);
   friend Rational operator-(const Rational& a, const Rational& b);
   friend Rational operator*(const Rational& a, const Rational& b);

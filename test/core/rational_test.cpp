@@ -63,6 +63,7 @@ TEST(Rational, AgreesWithBoostOnRandomOperands) {
     expect_same(x * y, a * b, "product");
     if (b != 0) expect_same(x / y, a / b, "quotient");
     expect_same(-x, -a, "negation");
+    expect_same(abs(x), abs(a), "absolute value");
     ASSERT_EQ(compare(x, y), (a > b) - (a < b));
     ASSERT_EQ(x.sign(), a.sign());
     if ((x + y).is_small()) ++small_results;
