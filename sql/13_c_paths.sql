@@ -202,3 +202,16 @@ INSERT INTO billing.pricing_plans (company_id, pricing_model, base_fee, included
 VALUES (801, 'per_minute', 0, 0, 0.5, '2025-01-01');
 SELECT billing.record_call(801, 'fresh', '2025-06-10 12:00+00', 120) AS new;
 SELECT billing.usage_current(801, '2025-06-10 23:00+00') -> 'calls' AS after_recreate;
+
+-- The company row of a read: a superuser's comes by primary key, and the query under row level
+-- security is never prepared (a fresh session shows no plan of it); an application role's read
+-- prepares and runs that query.
+\c
+SELECT billing.usage_current(801, '2025-06-10 23:00+00') -> 'calls' ->> 'total' AS superuser_calls;
+SELECT count(*) = 0 AS no_company_query FROM pg_backend_memory_contexts WHERE ident LIKE '%FROM billing.companies c WHERE%';
+BEGIN;
+SET LOCAL ROLE regress_app;
+SET LOCAL billing.company_id = 801;
+SELECT billing.usage_current(NULL, '2025-06-10 23:00+00') -> 'calls' ->> 'total' AS app_calls;
+ROLLBACK;
+SELECT count(*) > 0 AS company_query_prepared FROM pg_backend_memory_contexts WHERE ident LIKE '%FROM billing.companies c WHERE%';
