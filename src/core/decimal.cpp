@@ -64,9 +64,9 @@ std::string decimal_digits(Int128 value) {
   return std::string(start, end);
 }
 
-// value * 10^scale rounded half away from zero to an integer: the value in units of 10^-scale.
+// value * 10^scale rounded half away from zero to an integer: the value in units of 10^-scale
+// (in arbitrary precision; the callers try small_rounded_units() first).
 BigInt rounded_units(const Rational& value, int scale) {
-  if (const std::optional<Int128> small = small_rounded_units(value, scale)) return BigInt(*small);
   const BigInt scaled_numerator = value.numerator() * power_of_ten(scale);
   const BigInt denominator = value.denominator();  // always > 0
   BigInt quotient, remainder;  // truncated toward zero; the remainder has the numerator's sign
@@ -162,10 +162,11 @@ Rational parse_decimal(std::string_view text, std::string_view field) {
 }
 
 Rational round_half_away(const Rational& value, int scale) {
-  if (const std::optional<Int128> small = small_rounded_units(value, scale);
-      small && *small >= -std::numeric_limits<int64_t>::max() && *small <= std::numeric_limits<int64_t>::max())
+  const std::optional<Int128> small = small_rounded_units(value, scale);
+  if (!small) return Rational(rounded_units(value, scale), power_of_ten(scale));
+  if (*small >= -std::numeric_limits<int64_t>::max() && *small <= std::numeric_limits<int64_t>::max())
     return Rational(static_cast<int64_t>(*small), kPowersOfTen[scale]);
-  return Rational(rounded_units(value, scale), power_of_ten(scale));
+  return Rational(BigInt(*small), power_of_ten(scale));
 }
 
 std::string format_fixed(const Rational& value, int scale) {
