@@ -4,6 +4,8 @@
 //   billing._setting_company() -> bigint
 //   billing.current_company() -> bigint (since 1.3; every row level security policy calls it)
 // The C read path (src/pg/usage_read.cpp) calls resolve_company() directly.
+#include <utility>
+
 #include "core/errors.h"
 #include "pg/audit.h"
 #include "pg/convert.h"
@@ -51,6 +53,23 @@ KeptQuery company_query(
     " WHERE c.id OPERATOR(pg_catalog.=) $1",
     {INT8OID});
 
+// The companies row of `id` found by its primary key through the open `companies` lookup (the row
+// lives in the current memory context); nothing when there is none.
+std::optional<Company> company_by_key(IndexLookup& companies, int64 id) {
+  const AttrNumber timezone = companies.column("timezone"), currency = companies.column("currency"),
+                   anchor_day = companies.column("billing_anchor_day");
+  companies.add_key(1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
+  std::optional<Company> found;
+  if (companies.next()) {
+    bool is_null = false;
+    const Datum zone = companies.value(timezone, &is_null), money = companies.value(currency, &is_null);
+    found = Company{id, call([&] { return TextDatumGetCString(zone); }), call([&] { return TextDatumGetCString(money); }),
+                    DatumGetInt16(companies.value(anchor_day, &is_null)), companies.row()};
+  }
+  companies.close();
+  return found;
+}
+
 // The company's row and fields, nothing when the caller may not see it. Under row level security
 // company_query decides, so that every policy on billing.companies applies (also one a DBA added).
 // When row level security does not apply to the caller (a superuser, a BYPASSRLS role, the
@@ -60,21 +79,8 @@ KeptQuery company_query(
 // off, a role under the policies gets RLS_ENABLED, and the query raises the error it should.
 std::optional<Company> visible_company(int64 id) {
   IndexLookup companies("companies", "companies_pkey");
-  if (call([&] { return check_enable_rls(companies.table_id(), InvalidOid, true); }) != RLS_ENABLED) {
-    const AttrNumber timezone = companies.column("timezone"), currency = companies.column("currency"),
-                     anchor_day = companies.column("billing_anchor_day");
-    companies.add_key(1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
-    std::optional<Company> found;
-    if (companies.next()) {
-      bool is_null = false;
-      const Datum zone = companies.value(timezone, &is_null), money = companies.value(currency, &is_null);
-      found = Company{id, call([&] { return TextDatumGetCString(zone); }),
-                      call([&] { return TextDatumGetCString(money); }),
-                      DatumGetInt16(companies.value(anchor_day, &is_null)), companies.row()};
-    }
-    companies.close();
-    return found;
-  }
+  if (call([&] { return check_enable_rls(companies.table_id(), InvalidOid, true); }) != RLS_ENABLED)
+    return company_by_key(companies, id);
   companies.close();
   const Datum key = Int64GetDatum(id);
   if (company_query.run(&key) == 0) return std::nullopt;
@@ -134,16 +140,9 @@ Company resolve_company(std::optional<int64> company, const std::string* api_nam
 
 std::optional<std::string> company_timezone(int64 company) {
   IndexLookup companies("companies", "companies_pkey");
-  const AttrNumber timezone = companies.column("timezone");
-  companies.add_key(1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(company));
-  std::optional<std::string> zone;
-  if (companies.next()) {
-    bool is_null = false;
-    const Datum value = companies.value(timezone, &is_null);
-    zone = std::string(call([&] { return TextDatumGetCString(value); }));
-  }
-  companies.close();
-  return zone;
+  std::optional<Company> found = company_by_key(companies, company);
+  if (!found) return std::nullopt;
+  return std::move(found->timezone);
 }
 
 namespace {

@@ -5,8 +5,8 @@
 // Use only after resolve_company() has admitted the caller to the company (the companies row is
 // read by a query under row level security wherever it applies to the caller), and only for that
 // company's rows: the policies of these tables admit exactly the rows of the company the caller
-// may see, so reading that company's rows directly returns what a query would. The caller's SELECT privilege on the
-// table is still checked.
+// may see, so reading that company's rows directly returns what a query would. The caller's
+// SELECT privilege on the table is still checked.
 //
 // Errors surface as PgError; on an error the transaction abort releases the scan, the locks
 // and the buffer pins, so nothing is closed on the way out (as in PostgreSQL's own code).
