@@ -40,7 +40,13 @@ writer() {  # writer NAME
 writer w1 & w1=$!
 writer w2 & w2=$!
 sleep 3
-victim=$(q -c "SELECT pid FROM pg_stat_activity WHERE datname = 'crash' AND query LIKE '%record_%' AND pid <> pg_backend_pid() LIMIT 1")
+# A writer's last statement is often BEGIN or COMMIT: look until one is caught inside an ingestion.
+victim=""
+for _ in $(seq 1 100); do
+  victim=$(q -c "SELECT pid FROM pg_stat_activity WHERE datname = 'crash' AND query LIKE '%record_%' AND pid <> pg_backend_pid() LIMIT 1")
+  [ -n "$victim" ] && break
+  sleep 0.05
+done
 echo "killing backend $victim during ingestion (SIGKILL)"
 kill -9 "$victim"
 wait "$w1" "$w2" || true
