@@ -3,7 +3,13 @@
 #   make installcheck            pg_regress suite against a running server (see scripts/test.sh)
 EXTENSION = company_billing
 MODULE_big = company_billing
-DATA = $(wildcard extension/company_billing--*.sql)
+# The current version's install script is built from extension/src/ (one area a file); the
+# released scripts (and the upgrade scripts to this version) are in extension/history/.
+EXTVERSION := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+CURRENT_SCRIPT = extension/$(EXTENSION)--$(EXTVERSION).sql
+DATA = $(wildcard extension/history/*.sql)
+DATA_built = $(CURRENT_SCRIPT)
+EXTRA_CLEAN = $(CURRENT_SCRIPT)
 
 CORE_OBJS = $(patsubst %.cpp,%.o,$(wildcard src/core/*.cpp))
 GLUE_OBJS = $(patsubst %.cpp,%.o,$(wildcard src/pg/*.cpp))
@@ -35,3 +41,6 @@ src/core/%.o: src/core/%.cpp
 	$(CXX) $(filter-out -I%,$(CPPFLAGS)) -I$(srcdir)/src $(CXXFLAGS) -c -o $@ $<
 
 $(OBJS): $(wildcard src/core/*.h src/pg/*.h)
+
+$(CURRENT_SCRIPT): $(sort $(wildcard extension/src/*.sql)) $(EXTENSION).control
+	cat $(sort $(wildcard extension/src/*.sql)) >$@

@@ -21,6 +21,17 @@ SELECT p.proname, pg_get_function_identity_arguments(p.oid) AS args
 SELECT count(*) AS security_definer_functions
   FROM pg_proc WHERE pronamespace = 'billing'::regnamespace AND prosecdef;
 
+-- Test-only functions: not part of the extension, declared by the tests over the library's
+-- symbols (the exception boundary self-test, and the document builder for differential tests).
+CREATE FUNCTION billing._boundary_selftest(mode text) RETURNS bigint
+LANGUAGE C VOLATILE STRICT AS '$libdir/company_billing', 'billing_boundary_selftest';
+REVOKE ALL ON FUNCTION billing._boundary_selftest(text) FROM PUBLIC;
+CREATE FUNCTION billing._usage_document(config jsonb, period_start date, period_end date,
+                                        today date, calls_total bigint, calls_completed bigint,
+                                        total_seconds bigint, appointments bigint,
+                                        with_projection boolean)
+RETURNS jsonb LANGUAGE C IMMUTABLE STRICT AS '$libdir/company_billing', 'billing_usage_document';
+REVOKE ALL ON FUNCTION billing._usage_document(jsonb, date, date, date, bigint, bigint, bigint, bigint, boolean) FROM PUBLIC;
 -- A helper for the other test files: the SQLSTATE and message of a statement's error.
 CREATE SCHEMA regress;
 CREATE FUNCTION regress.error_of(statement text) RETURNS text

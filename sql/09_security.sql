@@ -101,7 +101,7 @@ LANGUAGE plpgsql COST 0.0000001 AS $$ BEGIN RAISE EXCEPTION 'saw %', external_id
 SELECT regress.error_of($$SELECT count(*) FROM billing.calls k WHERE k.external_id = 'beta-secret-caller' AND pg_temp.raise_on(k.external_id)$$);
 -- The audit log and the other mappings are out of reach; the own mapping is visible.
 SELECT regress.error_of($$SELECT count(*) FROM billing.audit_log$$);
-SELECT role_name, company_id FROM billing.viewer_companies;
+SELECT role, company_id FROM billing.viewer_companies;
 -- No writes, no administration.
 SELECT regress.error_of($$INSERT INTO billing.calls (company_id, external_id, started_at, duration_sec, status) VALUES (41, 'x', now(), 1, 'completed')$$);
 SELECT regress.error_of($$SELECT billing.record_call(41, 'x', now(), 1, 'completed')$$);

@@ -6,7 +6,7 @@
 SELECT extversion FROM pg_extension WHERE extname = 'company_billing';
 SELECT p.proname, l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
  WHERE p.pronamespace = 'billing'::regnamespace
-   AND p.proname IN ('usage_current', 'usage_projection', '_usage', '_company', '_is_viewer', '_setting_company',
+   AND p.proname IN ('usage_current', 'usage_projection', 'resolve_company',
                      'record_call', '_roll_up_calls', '_roll_up_appointments', 'current_company')
  ORDER BY 1;
 
@@ -169,7 +169,7 @@ ROLLBACK;
 
 -- The companies row: where row level security applies, its policies decide (also one a DBA
 -- added); for a role it does not apply to, the primary key finds the row the query would.
-SELECT billing._company(801, NULL) = c AS same_row FROM billing.companies c WHERE c.id = 801;
+SELECT billing.resolve_company(801) = c.id AS same_row FROM billing.companies c WHERE c.id = 801;
 DROP ROLE IF EXISTS regress_bypass;
 CREATE ROLE regress_bypass BYPASSRLS IN ROLE billing_app;
 CREATE POLICY regress_not_801 ON billing.companies AS RESTRICTIVE FOR SELECT TO billing_app USING (id <> 801);

@@ -25,4 +25,8 @@ TokenBucket new_bucket(int64_t per_minute, int64_t now_us);
 // long until the next token. `per_minute` must be within [1, kMaxPerMinute].
 bool take_token(TokenBucket& bucket, int64_t per_minute, int64_t now_us, int64_t* retry_after_us);
 
+// True when the bucket has refilled to its capacity by `now_us`: it then holds no state that a
+// new bucket would not (the limiter may forget it). A bucket last touched after `now_us` is not.
+bool bucket_is_full(const TokenBucket& bucket, int64_t per_minute, int64_t now_us);
+
 }  // namespace billing

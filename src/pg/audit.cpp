@@ -2,8 +2,11 @@
 // entry to a shared-memory queue (so reads work in READ ONLY transactions and on a standby); the
 // audit writer, a background worker, inserts queued entries into billing.audit_log in batches.
 //
-// billing._record_read(company bigint, function_name text, throttle_key text) -> void
-//   throttles `throttle_key` (the viewer role) at billing.viewer_rate_limit, then queues the entry.
+// The audit writer writes one database, billing.database: an API read elsewhere would be lost, so
+// it is refused there (55000) unless billing.audit is off for that database.
+//
+// billing._record_read(company bigint, function_name text, throttle_key text) -> void is the
+// C symbol of versions before 1.4 (their SQL called it); 1.4 has no SQL function for it.
 #include <cstring>
 
 #include "core/errors.h"
@@ -22,6 +25,7 @@ extern "C" {
 #include "storage/ipc.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
+#include "commands/dbcommands.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/guc.h"
@@ -58,11 +62,47 @@ AuditEntry* find_same_read(AuditQueue* queue, const AuditEntry& entry) {
 
 }  // namespace
 
-void audit_read(int64 company, const std::string& function_name, const std::string* throttle_key) {
-  if (throttle_key != nullptr && viewer_rate_limit > 0) enforce_rate_limit(*throttle_key, viewer_rate_limit);
+AuditMode audit_mode() {
+  if (shared_state() == nullptr) return AuditMode::kUnavailable;
+  if (!audit_enabled) return AuditMode::kOff;
+  const char* here = call([] { return get_database_name(MyDatabaseId); });
+  if (here == nullptr || audit_database == nullptr || strcmp(here, audit_database) != 0) return AuditMode::kRefused;
+  return AuditMode::kAudited;
+}
 
+const char* audit_mode_name(AuditMode mode) {
+  switch (mode) {
+    case AuditMode::kAudited: return "audited";
+    case AuditMode::kRefused: return "refused";
+    case AuditMode::kOff: return "off";
+    case AuditMode::kUnavailable: break;
+  }
+  return "unavailable";
+}
+
+void limit_viewer() {
+  if (viewer_rate_limit > 0) enforce_viewer_rate_limit(GetUserId(), viewer_rate_limit);
+}
+
+void audit_read(int64 company, const std::string& function_name, bool viewer) {
+  if (viewer) limit_viewer();
+  queue_audit(company, function_name);
+}
+
+void queue_audit(int64 company, const std::string& function_name) {
+  const AuditMode mode = audit_mode();
+  if (mode == AuditMode::kRefused) {
+    const char* here = call([] { return get_database_name(MyDatabaseId); });
+    throw BillingError("55000",
+                       std::string("billing.") + function_name + " is refused in database \"" + (here ? here : "") +
+                           "\": its reads could not be audited",
+                       std::string("The audit writer writes billing.audit_log of database \"") +
+                           (audit_database ? audit_database : "") + "\" only (billing.database).",
+                       "Point billing.database at this database, or allow unaudited reads here with "
+                       "ALTER DATABASE ... SET billing.audit = off.");
+  }
+  if (mode != AuditMode::kAudited) return;
   const SharedState* shared = shared_state();
-  if (shared == nullptr || !audit_enabled) return;
   AuditEntry entry = {};
   entry.at = GetCurrentTimestamp();
   entry.reads = 1;
@@ -101,8 +141,7 @@ namespace {
 Datum record_read(FunctionCallInfo fcinfo) {
   if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
     throw BillingError(sqlstate::kNullValueNotAllowed, "company and function_name must not be NULL");
-  const std::string throttle_key = PG_ARGISNULL(2) ? std::string() : text_arg(fcinfo, 2);
-  audit_read(PG_GETARG_INT64(0), text_arg(fcinfo, 1), PG_ARGISNULL(2) ? nullptr : &throttle_key);
+  audit_read(PG_GETARG_INT64(0), text_arg(fcinfo, 1), !PG_ARGISNULL(2));
   PG_RETURN_VOID();
 }
 

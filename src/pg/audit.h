@@ -7,9 +7,25 @@
 
 namespace billing::pg {
 
-// Rate-limits `throttle_key` (a viewer role; nullptr: not limited) at billing.viewer_rate_limit,
-// raising RL429 when it is over, then queues an audit entry for the read of `company` through
-// `function_name`. No write in the caller's transaction.
-void audit_read(int64 company, const std::string& function_name, const std::string* throttle_key);
+// What happens to an API read in the current database.
+enum class AuditMode {
+  kAudited,      // queued for the audit writer
+  kRefused,      // the audit writer serves another database: the read is refused
+  kOff,          // billing.audit = off: not audited
+  kUnavailable,  // the library is not preloaded: not audited
+};
+AuditMode audit_mode();
+const char* audit_mode_name(AuditMode mode);
+
+// A viewer's call costs a token of its rate limit (RL429 when there is none left).
+void limit_viewer();
+
+// Rate-limits a viewer (when `viewer`), refuses the read with 55000 where it could not be
+// audited, then queues an audit entry for the read of `company` through `function_name`. No
+// write in the caller's transaction.
+void audit_read(int64 company, const std::string& function_name, bool viewer);
+
+// The second half of audit_read: refuses where the read could not be audited, else queues it.
+void queue_audit(int64 company, const std::string& function_name);
 
 }  // namespace billing::pg

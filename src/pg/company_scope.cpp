@@ -3,6 +3,8 @@
 //   billing._is_viewer() -> boolean
 //   billing._setting_company() -> bigint
 //   billing.current_company() -> bigint (since 1.3; every row level security policy calls it)
+//   billing.resolve_company(company bigint) -> bigint (since 1.4)
+// _company, _is_viewer and _setting_company are the C symbols of versions before 1.4.
 // The C read path (src/pg/usage_read.cpp) calls resolve_company() directly.
 #include <utility>
 
@@ -15,7 +17,9 @@
 #include "pg/session.h"
 
 extern "C" {
+#include "catalog/namespace.h"
 #include "utils/acl.h"
+#include "utils/lsyscache.h"
 #include "utils/fmgroids.h"
 #include "utils/rls.h"
 }
@@ -37,14 +41,29 @@ BillingError not_accessible(const std::optional<int64>& company) {
                           " is not accessible");
 }
 
+// Since 1.4 a mapping names the role by OID; before, by name (a database not yet updated).
 KeptQuery viewer_company_query(
+    "SELECT v.company_id FROM billing.viewer_companies v"
+    " WHERE v.role OPERATOR(pg_catalog.=) $1::pg_catalog.regrole",
+    {OIDOID});
+KeptQuery viewer_company_by_name_query(
     "SELECT v.company_id FROM billing.viewer_companies v WHERE v.role_name OPERATOR(pg_catalog.=) $1",
     {TEXTOID});
 
-// The company a viewer role is mapped to, if any (inside an SPI connection).
-std::optional<int64> viewer_mapped_company(const std::string& user) {
-  const Datum role = text_datum(user);
-  if (viewer_company_query.run(&role) == 0) return std::nullopt;
+bool mappings_by_oid() {
+  const Oid table = call([] { return get_relname_relid("viewer_companies", get_namespace_oid("billing", false)); });
+  return call([&] { return get_attnum(table, "role"); }) != InvalidAttrNumber;
+}
+
+// The company the current role is mapped to as a viewer, if any (inside an SPI connection).
+std::optional<int64> viewer_mapped_company() {
+  if (mappings_by_oid()) {
+    const Datum role = ObjectIdGetDatum(GetUserId());
+    if (viewer_company_query.run(&role) == 0) return std::nullopt;
+  } else {
+    const Datum role = text_datum(current_user_name());
+    if (viewer_company_by_name_query.run(&role) == 0) return std::nullopt;
+  }
   return result_int64(0, 1);
 }
 
@@ -110,15 +129,20 @@ std::optional<int64> transaction_company() {
 
 Company resolve_company(std::optional<int64> company, const std::string* api_name) {
   const bool viewer = is_viewer();
-  const std::string user = viewer ? current_user_name() : std::string();
   std::optional<int64> target;
   if (viewer) {
-    target = viewer_mapped_company(user);
+    // Every call of a viewer costs a token, also one that is refused: probing ids is limited.
+    if (api_name != nullptr) limit_viewer();
+    target = viewer_mapped_company();
     if (!target)
       throw BillingError(sqlstate::kInsufficientPrivilege,
-                         "role " + user + " is not mapped to a company", {},
+                         "role " + current_user_name() + " is not mapped to a company", {},
                          "An administrator maps it with billing.grant_company_access().");
-    if (company && *company != *target) throw not_accessible(company);
+    if (company && *company != *target) {
+      // The refused probe is audited too, under the id asked for.
+      if (api_name != nullptr) queue_audit(*company, *api_name + " (refused)");
+      throw not_accessible(company);
+    }
   } else {
     const std::optional<int64> setting = transaction_company();
     target = company ? company : setting;
@@ -131,10 +155,7 @@ Company resolve_company(std::optional<int64> company, const std::string* api_nam
   }
   std::optional<Company> result = visible_company(*target);
   if (!result) throw not_accessible(target);
-  if (api_name != nullptr) {
-    const std::string throttle_key = viewer ? "viewer:" + user : std::string();
-    audit_read(*target, *api_name, viewer ? &throttle_key : nullptr);
-  }
+  if (api_name != nullptr) queue_audit(*target, *api_name);
   return *result;
 }
 
@@ -159,6 +180,16 @@ Datum company_function(FunctionCallInfo fcinfo) {
   return row;
 }
 
+// billing.resolve_company(): the scope check of every read, without audit.
+Datum resolve_company_function(FunctionCallInfo fcinfo) {
+  const std::optional<int64> company =
+      PG_ARGISNULL(0) ? std::nullopt : std::optional<int64>(PG_GETARG_INT64(0));
+  spi_connect();
+  const int64 resolved = resolve_company(company, nullptr).id;
+  spi_finish();
+  return Int64GetDatum(resolved);
+}
+
 Datum is_viewer_function(FunctionCallInfo) { return BoolGetDatum(is_viewer()); }
 
 Datum setting_company_function(FunctionCallInfo fcinfo) {
@@ -172,7 +203,7 @@ Datum setting_company_function(FunctionCallInfo fcinfo) {
 Datum current_company_function(FunctionCallInfo fcinfo) {
   if (!is_viewer()) return setting_company_function(fcinfo);
   spi_connect();
-  const std::optional<int64> company = viewer_mapped_company(current_user_name());
+  const std::optional<int64> company = viewer_mapped_company();
   spi_finish();
   if (!company) PG_RETURN_NULL();
   return Int64GetDatum(*company);
@@ -182,6 +213,7 @@ Datum current_company_function(FunctionCallInfo fcinfo) {
 }  // namespace billing::pg
 
 BILLING_SQL_FUNCTION(billing_company, billing::pg::company_function)
+BILLING_SQL_FUNCTION(billing_resolve_company, billing::pg::resolve_company_function)
 BILLING_SQL_FUNCTION(billing_is_viewer, billing::pg::is_viewer_function)
 BILLING_SQL_FUNCTION(billing_setting_company, billing::pg::setting_company_function)
 BILLING_SQL_FUNCTION(billing_current_company, billing::pg::current_company_function)

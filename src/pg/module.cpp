@@ -1,6 +1,7 @@
 // The library's identity for PostgreSQL's loader, its settings, and (when preloaded) its shared
 // memory and audit writer.
 #include "pg/shared_state.h"
+#include "pg/write_guard.h"
 
 extern "C" {
 #include "postmaster/bgworker.h"
@@ -20,6 +21,7 @@ void _PG_init(void) {
   DefineCustomBoolVariable("billing.audit", "Records every API read in billing.audit_log.",
                            "Needs company_billing in shared_preload_libraries.", &audit_enabled,
                            true, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+  register_running_api_reset();
   // Settings of the shared memory and the audit writer exist only when the library is
   // preloaded (PostgreSQL refuses to create postmaster-level settings later).
   if (!process_shared_preload_libraries_in_progress) return;

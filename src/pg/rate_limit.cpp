@@ -1,4 +1,5 @@
-// billing.throttle(key text, per_minute integer, as_of timestamptz) -> boolean
+// billing.throttle(key text, per_minute integer, as_of timestamptz) -> boolean, and the
+// automatic per-viewer limit of the read API.
 #include "pg/rate_limit.h"
 
 #include <cstdio>
@@ -17,45 +18,75 @@ namespace billing::pg {
 
 inline constexpr const char* kRateLimitExceeded = "RL429";
 
-bool take_rate_token(const std::string& key, int64 per_minute, TimestampTz now, int64* retry_after_us) {
+namespace {
+
+// Forgets every bucket of `table` that has refilled by `now_us` (under the exclusive lock).
+void evict_full_buckets(HTAB* table, int64 now_us) {
+  HASH_SEQ_STATUS scan;
+  hash_seq_init(&scan, table);
+  while (auto* entry = static_cast<LimiterEntry*>(hash_seq_search(&scan))) {
+    if (bucket_is_full(entry->bucket, entry->per_minute, now_us))
+      (void)hash_search(table, &entry->key, HASH_REMOVE, nullptr);
+  }
+}
+
+// Takes a token of `key` in `table`; false when refused. Raises 53400 when the table is full of
+// buckets that still carry state.
+bool take_from(HTAB* table, uint64 key, int64 per_minute, int64 now_us, int64* retry_after_us) {
   const SharedState* shared = shared_state();
-  if (shared == nullptr)
-    throw BillingError("55000", "the rate limiter needs company_billing in shared_preload_libraries");
-  if (per_minute < 1 || per_minute > kMaxPerMinute)
-    throw BillingError(sqlstate::kInvalidParameterValue, "per_minute must be between 1 and 1000000");
-  const uint64 hashed = hash_bytes_extended(reinterpret_cast<const unsigned char*>(key.data()),
-                                            static_cast<int>(key.size()), 0x62696c6c);
-  const int64 now_us = static_cast<int64>(now);
   bool admitted = true;
   bool table_full = false;
   call([&] {
     LWLockAcquire(shared->limiter_lock, LW_EXCLUSIVE);
     bool found = false;
-    auto* entry = static_cast<LimiterEntry*>(
-        hash_search(shared->limiter, &hashed, HASH_ENTER_NULL, &found));
+    auto* entry = static_cast<LimiterEntry*>(hash_search(table, &key, HASH_ENTER_NULL, &found));
+    if (entry == nullptr) {
+      evict_full_buckets(table, now_us);
+      entry = static_cast<LimiterEntry*>(hash_search(table, &key, HASH_ENTER_NULL, &found));
+    }
     if (entry == nullptr) {
       table_full = true;
     } else {
       if (!found) entry->bucket = new_bucket(per_minute, now_us);
+      entry->per_minute = per_minute;
       admitted = take_token(entry->bucket, per_minute, now_us, retry_after_us);
     }
     LWLockRelease(shared->limiter_lock);
   });
   if (table_full)
-    throw BillingError("53400", "the rate limiter tracks billing.rate_limit_keys keys and is full");
+    throw BillingError("53400", "the rate limiter tracks billing.rate_limit_keys keys, and every one was used within the last minute",
+                       {}, "Raise billing.rate_limit_keys, or use fewer distinct keys.");
   return admitted;
 }
 
-void enforce_rate_limit(const std::string& key, int64 per_minute) {
-  if (shared_state() == nullptr) return;
+void check_per_minute(int64 per_minute) {
+  if (per_minute < 1 || per_minute > kMaxPerMinute)
+    throw BillingError(sqlstate::kInvalidParameterValue, "per_minute must be between 1 and 1000000");
+}
+
+}  // namespace
+
+bool take_rate_token(const std::string& key, int64 per_minute, TimestampTz now, int64* retry_after_us) {
+  const SharedState* shared = shared_state();
+  if (shared == nullptr)
+    throw BillingError("55000", "the rate limiter needs company_billing in shared_preload_libraries");
+  check_per_minute(per_minute);
+  const uint64 hashed = hash_bytes_extended(reinterpret_cast<const unsigned char*>(key.data()),
+                                            static_cast<int>(key.size()), 0x62696c6c);
+  return take_from(shared->limiter, hashed, per_minute, static_cast<int64>(now), retry_after_us);
+}
+
+void enforce_viewer_rate_limit(Oid role, int64 per_minute) {
+  const SharedState* shared = shared_state();
+  if (shared == nullptr) return;
+  check_per_minute(per_minute);
   int64 retry_after_us = 0;
-  if (take_rate_token(key, per_minute, GetCurrentTimestamp(), &retry_after_us)) return;
+  if (take_from(shared->viewer_limiter, role, per_minute, static_cast<int64>(GetCurrentTimestamp()), &retry_after_us))
+    return;
   char detail[128];
-  snprintf(detail, sizeof detail, "Retry after %.1f seconds.",
-           static_cast<double>(retry_after_us) / 1e6);
+  snprintf(detail, sizeof detail, "Retry after %.1f seconds.", static_cast<double>(retry_after_us) / 1e6);
   throw BillingError(kRateLimitExceeded,
-                     "rate limit of " + std::to_string(per_minute) + " calls a minute exceeded",
-                     detail);
+                     "rate limit of " + std::to_string(per_minute) + " calls a minute exceeded", detail);
 }
 
 namespace {

@@ -19,7 +19,7 @@ namespace {
 constexpr const char* kTrancheName = "company_billing";
 constexpr int kLockCount = 2;  // 0: audit queue, 1: rate limiter
 
-SharedState state = {nullptr, nullptr, nullptr};
+SharedState state = {nullptr, nullptr, nullptr, nullptr};
 bool attached = false;
 shmem_request_hook_type previous_request_hook = nullptr;
 shmem_startup_hook_type previous_startup_hook = nullptr;
@@ -32,7 +32,7 @@ Size audit_queue_bytes() {
 void request_shared_memory() {
   if (previous_request_hook != nullptr) previous_request_hook();
   RequestAddinShmemSpace(add_size(MAXALIGN(audit_queue_bytes()),
-                                  hash_estimate_size(rate_limit_keys, sizeof(LimiterEntry))));
+                                  mul_size(2, hash_estimate_size(rate_limit_keys, sizeof(LimiterEntry)))));
   RequestNamedLWLockTranche(kTrancheName, kLockCount);
 }
 
@@ -53,8 +53,11 @@ void attach_shared_memory() {
   HASHCTL info = {};
   info.keysize = sizeof(uint64);
   info.entrysize = sizeof(LimiterEntry);
+  // HASH_FIXED_SIZE: the tables never take more of the server's shared memory than reserved.
   state.limiter = ShmemInitHash("company_billing rate limiter", rate_limit_keys, rate_limit_keys,
-                                &info, HASH_ELEM | HASH_BLOBS);
+                                &info, HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
+  state.viewer_limiter = ShmemInitHash("company_billing viewer rate limiter", rate_limit_keys, rate_limit_keys,
+                                       &info, HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
   state.audit = queue;
   state.limiter_lock = &locks[1].lock;
   LWLockRelease(AddinShmemInitLock);

@@ -40,14 +40,19 @@ struct AuditQueue {
 };
 
 struct LimiterEntry {
-  uint64 key;  // hash of the caller's key text
+  uint64 key;          // hash of the caller's key text, or a viewer role's OID
+  int64 per_minute;    // the limit of the last call (a full bucket is forgotten)
   TokenBucket bucket;
 };
 
+// Two tables of billing.rate_limit_keys buckets each, allocated once (fixed size): the keys of
+// billing.throttle() and the viewer roles' automatic limits, so that neither can crowd out the
+// other. A full table forgets its idle full buckets before it refuses a new key.
 struct SharedState {
   AuditQueue* audit;
   LWLock* limiter_lock;
-  HTAB* limiter;  // uint64 -> LimiterEntry
+  HTAB* limiter;         // throttle() keys: hash -> LimiterEntry
+  HTAB* viewer_limiter;  // viewer role OID -> LimiterEntry
 };
 
 // Settings (GUCs), defined in _PG_init.

@@ -2,6 +2,7 @@
 // billing._usage_document() and the C read path.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "core/plan.h"
@@ -13,5 +14,11 @@ namespace billing::pg {
 // `today` must lie within [start, end]; dates must be finite (22008 / 22023 otherwise).
 std::string usage_document(const PlanConfig& config, DateADT start, DateADT end, DateADT today,
                            const UsageFacts& usage, bool with_projection);
+
+// The usage_current (or, with_projection, usage_projection) document of `company` (nothing: the
+// caller's company) as of `as_of`, the company checked against the caller and, when `api_name`
+// is given, the read audited under that name. Opens its own SPI connection.
+std::string usage_document_json(std::optional<int64> company, TimestampTz as_of, bool with_projection,
+                                const std::string* api_name);
 
 }  // namespace billing::pg

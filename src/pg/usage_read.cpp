@@ -2,6 +2,7 @@
 //   billing.usage_current(company bigint, as_of timestamptz) -> jsonb
 //   billing.usage_projection(company bigint, as_of timestamptz) -> jsonb
 //   billing._usage(company bigint, as_of timestamptz, with_projection boolean, api_name text) -> jsonb
+//     (the C symbol of versions before 1.4; upcoming_charges now gets its document in C)
 // The company scope and audit (resolve_company, through SPI under row level security), then the
 // company's period, plan and rollup rows by index (pg/index_lookup.h), then the document from
 // src/core/usage.cpp. Same results and errors as the PL/pgSQL chain of version 1.1
@@ -230,14 +231,12 @@ std::string iso_date(DateADT day) {
   return text;
 }
 
-std::string usage(FunctionCallInfo fcinfo, bool with_projection, const std::string* api_name) {
-  if (PG_ARGISNULL(1)) throw BillingError(sqlstate::kNullValueNotAllowed, "as_of must not be NULL");
-  const TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(1);
+}  // namespace
+
+std::string usage_document_json(std::optional<int64> requested, TimestampTz as_of, bool with_projection,
+                                const std::string* api_name) {
   if (TIMESTAMP_NOT_FINITE(as_of))
     throw BillingError(sqlstate::kDatetimeFieldOverflow, "as_of must be a finite timestamp");
-  const std::optional<int64> requested =
-      PG_ARGISNULL(0) ? std::nullopt : std::optional<int64>(PG_GETARG_INT64(0));
-
   spi_connect();
   const Company company = resolve_company(requested, api_name);
   const DateADT today = local_date(as_of, company.timezone);
@@ -273,6 +272,15 @@ std::string usage(FunctionCallInfo fcinfo, bool with_projection, const std::stri
   std::string document = usage_document(config, period.start, period.end, today, totals, with_projection);
   spi_finish();
   return document;
+}
+
+namespace {
+
+std::string usage(FunctionCallInfo fcinfo, bool with_projection, const std::string* api_name) {
+  if (PG_ARGISNULL(1)) throw BillingError(sqlstate::kNullValueNotAllowed, "as_of must not be NULL");
+  const std::optional<int64> requested =
+      PG_ARGISNULL(0) ? std::nullopt : std::optional<int64>(PG_GETARG_INT64(0));
+  return usage_document_json(requested, PG_GETARG_TIMESTAMPTZ(1), with_projection, api_name);
 }
 
 Datum usage_current(FunctionCallInfo fcinfo) {

@@ -1,0 +1,352 @@
+------------------------------------------------------------------------------------------
+-- Tables and their indexes (docs/design.md, "Data model"). Applications may write them directly
+-- (within their role's privileges); row level security is in 90_security.sql.
+--
+-- Literals in constraints carry the column's type ('0'::numeric, not 0), so that every
+-- comparison is an exact match of a pg_catalog operator whatever the search_path holds.
+------------------------------------------------------------------------------------------
+
+-- IANA zone names only ('Europe/Berlin', 'UTC', 'Etc/GMT+1'). POSIX strings such as 'UTC+3'
+-- and abbreviations such as 'PST' are accepted by AT TIME ZONE, but with fixed offsets (and
+-- POSIX inverts the sign), which silently bills calls into the wrong day: they are refused.
+CREATE FUNCTION billing.is_valid_timezone(name text) RETURNS boolean
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF name !~ '^[A-Za-z]+(/[A-Za-z0-9_+-]+)*$' THEN
+        RETURN false;
+    END IF;
+    IF strpos(name, '/') = 0 THEN
+        -- Few zone names have no slash (UTC, GMT, CET); abbreviations look the same, so ask
+        -- the zone list itself.
+        RETURN EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_names z WHERE z.name = is_valid_timezone.name);
+    END IF;
+    PERFORM pg_catalog.timezone(name, TIMESTAMPTZ '2000-01-01 00:00:00+00');
+    RETURN true;
+EXCEPTION WHEN invalid_parameter_value THEN
+    RETURN false;
+END
+$$;
+COMMENT ON FUNCTION billing.is_valid_timezone(text) IS
+    'true when the text is an IANA time zone name that PostgreSQL knows';
+
+CREATE TABLE billing.companies (
+    id                 bigint PRIMARY KEY,
+    name               text NOT NULL,
+    timezone           text NOT NULL DEFAULT 'UTC',
+    currency           text NOT NULL DEFAULT 'EUR',
+    billing_anchor_day smallint NOT NULL DEFAULT 1,
+    active             boolean NOT NULL DEFAULT true,
+    created_at         timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT companies_name_check CHECK (pg_catalog.length(name) BETWEEN 1 AND 200),
+    CONSTRAINT companies_timezone_check CHECK (billing.is_valid_timezone(timezone)),
+    CONSTRAINT companies_currency_check CHECK (currency OPERATOR(pg_catalog.~) '^[A-Z]{3}$'::text),
+    CONSTRAINT companies_billing_anchor_day_check
+        CHECK (billing_anchor_day BETWEEN '1'::smallint AND '28'::smallint)
+);
+COMMENT ON TABLE billing.companies IS
+    'Customer companies; id is chosen by the application, timezone is an IANA name';
+
+CREATE TABLE billing.pricing_plans (
+    id                      bigserial PRIMARY KEY,
+    company_id              bigint NOT NULL REFERENCES billing.companies (id),
+    pricing_model           text NOT NULL,
+    base_fee                numeric,
+    included_minutes        numeric,
+    overage_per_minute      numeric,
+    per_minute_rate         numeric,
+    per_appointment_rate    numeric,
+    package_minutes         numeric,
+    package_appointments    numeric,
+    overage_per_appointment numeric,
+    valid_from              date NOT NULL,
+    valid_until             date,                 -- inclusive; NULL = open-ended
+    created_at              timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT pricing_plans_pricing_model_check
+        CHECK (pricing_model IN ('per_minute', 'per_appointment', 'package', 'combined')),
+    CONSTRAINT pricing_plans_validity_check
+        CHECK (pg_catalog.isfinite(valid_from) AND (valid_until IS NULL OR
+               (pg_catalog.isfinite(valid_until) AND valid_until >= valid_from))),
+    CONSTRAINT pricing_plans_validity_overlap
+        EXCLUDE USING gist (company_id WITH OPERATOR(pg_catalog.=),
+                            pg_catalog.daterange(valid_from, valid_until, '[]') WITH OPERATOR(pg_catalog.&&)),
+    -- Each parameter is a finite number >= 0 (NaN and Infinity compare >= 0 in numeric).
+    CONSTRAINT pricing_plans_base_fee_range
+        CHECK (base_fee >= '0'::numeric AND base_fee < 'Infinity'::numeric),
+    CONSTRAINT pricing_plans_included_minutes_range
+        CHECK (included_minutes >= '0'::numeric AND included_minutes < 'Infinity'::numeric),
+    CONSTRAINT pricing_plans_overage_per_minute_range
+        CHECK (overage_per_minute >= '0'::numeric AND overage_per_minute < 'Infinity'::numeric),
+    CONSTRAINT pricing_plans_per_minute_rate_range
+        CHECK (per_minute_rate >= '0'::numeric AND per_minute_rate < 'Infinity'::numeric),
+    CONSTRAINT pricing_plans_per_appointment_rate_range
+        CHECK (per_appointment_rate >= '0'::numeric AND per_appointment_rate < 'Infinity'::numeric),
+    CONSTRAINT pricing_plans_package_minutes_range
+        CHECK (package_minutes >= '0'::numeric AND package_minutes < 'Infinity'::numeric),
+    CONSTRAINT pricing_plans_package_appointments_range
+        CHECK (package_appointments >= '0'::numeric AND package_appointments < 'Infinity'::numeric),
+    CONSTRAINT pricing_plans_overage_per_appointment_range
+        CHECK (overage_per_appointment >= '0'::numeric AND overage_per_appointment < 'Infinity'::numeric),
+    -- Required parameters of each model: the violated constraint's name names the missing field.
+    CONSTRAINT pricing_plans_per_minute_requires_base_fee
+        CHECK (pricing_model <> 'per_minute' OR base_fee IS NOT NULL),
+    CONSTRAINT pricing_plans_per_minute_requires_included_minutes
+        CHECK (pricing_model <> 'per_minute' OR included_minutes IS NOT NULL),
+    CONSTRAINT pricing_plans_per_minute_requires_overage_per_minute
+        CHECK (pricing_model <> 'per_minute' OR overage_per_minute IS NOT NULL),
+    CONSTRAINT pricing_plans_per_appointment_requires_per_appointment_rate
+        CHECK (pricing_model <> 'per_appointment' OR per_appointment_rate IS NOT NULL),
+    CONSTRAINT pricing_plans_package_requires_base_fee
+        CHECK (pricing_model <> 'package' OR base_fee IS NOT NULL),
+    CONSTRAINT pricing_plans_package_requires_package_minutes
+        CHECK (pricing_model <> 'package' OR package_minutes IS NOT NULL),
+    CONSTRAINT pricing_plans_package_requires_package_appointments
+        CHECK (pricing_model <> 'package' OR package_appointments IS NOT NULL),
+    CONSTRAINT pricing_plans_package_requires_overage_per_minute
+        CHECK (pricing_model <> 'package' OR overage_per_minute IS NOT NULL),
+    CONSTRAINT pricing_plans_package_requires_overage_per_appointment
+        CHECK (pricing_model <> 'package' OR overage_per_appointment IS NOT NULL),
+    CONSTRAINT pricing_plans_combined_requires_per_minute_rate
+        CHECK (pricing_model <> 'combined' OR per_minute_rate IS NOT NULL),
+    CONSTRAINT pricing_plans_combined_requires_per_appointment_rate
+        CHECK (pricing_model <> 'combined' OR per_appointment_rate IS NOT NULL),
+    -- Parameters a model does not use must stay empty, so a plan means one thing only.
+    CONSTRAINT pricing_plans_per_minute_unused_parameters
+        CHECK (pricing_model <> 'per_minute' OR
+               pg_catalog.num_nonnulls(per_minute_rate, package_minutes, package_appointments,
+                                       overage_per_appointment) = 0),
+    CONSTRAINT pricing_plans_per_appointment_unused_parameters
+        CHECK (pricing_model <> 'per_appointment' OR
+               pg_catalog.num_nonnulls(included_minutes, overage_per_minute, per_minute_rate,
+                                       package_minutes, package_appointments,
+                                       overage_per_appointment) = 0),
+    CONSTRAINT pricing_plans_package_unused_parameters
+        CHECK (pricing_model <> 'package' OR
+               pg_catalog.num_nonnulls(included_minutes, per_minute_rate, per_appointment_rate) = 0),
+    CONSTRAINT pricing_plans_combined_unused_parameters
+        CHECK (pricing_model <> 'combined' OR
+               pg_catalog.num_nonnulls(base_fee, included_minutes, overage_per_minute,
+                                       package_minutes, package_appointments,
+                                       overage_per_appointment) = 0)
+);
+COMMENT ON TABLE billing.pricing_plans IS
+    'Pricing plan of a company over a validity range of company-local dates; ranges never overlap';
+
+CREATE TABLE billing.billing_periods (
+    id         bigserial PRIMARY KEY,
+    company_id bigint NOT NULL REFERENCES billing.companies (id),
+    start_date date NOT NULL,
+    end_date   date NOT NULL,                     -- inclusive, company-local
+    status     text NOT NULL DEFAULT 'open',
+    closed_at  timestamptz,
+    CONSTRAINT billing_periods_dates_check
+        CHECK (pg_catalog.isfinite(start_date) AND pg_catalog.isfinite(end_date) AND end_date >= start_date),
+    CONSTRAINT billing_periods_status_check CHECK (status IN ('open', 'closed')),
+    CONSTRAINT billing_periods_closed_at_check CHECK ((status = 'closed') = (closed_at IS NOT NULL)),
+    CONSTRAINT billing_periods_overlap
+        EXCLUDE USING gist (company_id WITH OPERATOR(pg_catalog.=),
+                            pg_catalog.daterange(start_date, end_date, '[]') WITH OPERATOR(pg_catalog.&&))
+);
+COMMENT ON TABLE billing.billing_periods IS
+    'Billing periods of company-local dates; where none is stored, one is derived from the anchor day';
+
+CREATE TABLE billing.calls (
+    id           bigserial PRIMARY KEY,
+    company_id   bigint NOT NULL REFERENCES billing.companies (id),
+    external_id  text NOT NULL,
+    started_at   timestamptz NOT NULL,
+    duration_sec integer NOT NULL,
+    status       text NOT NULL,
+    recorded_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT calls_company_external_id_key UNIQUE (company_id, external_id),
+    -- Lets appointments reference a call of their own company only.
+    CONSTRAINT calls_company_id_id_key UNIQUE (company_id, id),
+    CONSTRAINT calls_external_id_check CHECK (pg_catalog.length(external_id) BETWEEN 1 AND 255),
+    -- Timestamps far outside any billing period are input errors (and would overflow date
+    -- arithmetic); a call longer than a week is a telephony error, not a call.
+    CONSTRAINT calls_started_at_check
+        CHECK (started_at >= '2000-01-01 00:00:00+00' AND started_at < '2100-01-01 00:00:00+00'),
+    CONSTRAINT calls_duration_sec_check CHECK (duration_sec BETWEEN 0 AND 604800),
+    CONSTRAINT calls_status_check
+        CHECK (status IN ('completed', 'failed', 'missed', 'busy', 'no_answer'))
+);
+CREATE INDEX calls_company_started_at_idx
+    ON billing.calls (company_id, started_at) INCLUDE (duration_sec, status);
+CREATE INDEX calls_company_status_idx ON billing.calls (company_id, status);
+COMMENT ON TABLE billing.calls IS
+    'Calls as the telephony system reports them; (company_id, external_id) makes ingestion idempotent';
+
+CREATE TABLE billing.appointments (
+    id          bigserial PRIMARY KEY,
+    company_id  bigint NOT NULL REFERENCES billing.companies (id),
+    external_id text NOT NULL,
+    call_id     bigint,
+    booked_at   timestamptz NOT NULL,
+    status      text NOT NULL DEFAULT 'booked',
+    recorded_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT appointments_company_external_id_key UNIQUE (company_id, external_id),
+    CONSTRAINT appointments_call_fkey FOREIGN KEY (company_id, call_id)
+        REFERENCES billing.calls (company_id, id) ON DELETE SET NULL (call_id),
+    CONSTRAINT appointments_external_id_check CHECK (pg_catalog.length(external_id) BETWEEN 1 AND 255),
+    CONSTRAINT appointments_booked_at_check
+        CHECK (booked_at >= '2000-01-01 00:00:00+00' AND booked_at < '2100-01-01 00:00:00+00'),
+    CONSTRAINT appointments_status_check CHECK (status IN ('booked', 'cancelled'))
+);
+CREATE INDEX appointments_company_booked_at_idx
+    ON billing.appointments (company_id, booked_at) INCLUDE (status);
+CREATE INDEX appointments_company_status_idx ON billing.appointments (company_id, status);
+CREATE INDEX appointments_call_id_idx ON billing.appointments (company_id, call_id);
+COMMENT ON TABLE billing.appointments IS
+    'Appointments booked by the AI receptionist; cancelled ones are not billed';
+
+-- The tables belong to the extension, so pg_dump would skip their rows unless told otherwise.
+SELECT pg_catalog.pg_extension_config_dump('billing.companies', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.pricing_plans', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.pricing_plans_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.billing_periods', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.billing_periods_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.calls', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.calls_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.appointments', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.appointments_id_seq', '');
+
+CREATE INDEX billing_periods_company_start_idx ON billing.billing_periods (company_id, start_date);
+-- The plan lookup of every read (company, latest valid_from by a date) as an index range scan.
+CREATE INDEX pricing_plans_company_valid_from_idx ON billing.pricing_plans (company_id, valid_from);
+
+CREATE TABLE billing.invoices (
+    id                bigserial PRIMARY KEY,
+    company_id        bigint NOT NULL REFERENCES billing.companies (id),
+    billing_period_id bigint NOT NULL REFERENCES billing.billing_periods (id),
+    number            text NOT NULL,
+    issued_at         timestamptz NOT NULL,
+    due_date          date NOT NULL,
+    currency          text NOT NULL,
+    total             numeric NOT NULL,
+    status            text NOT NULL DEFAULT 'pending',
+    status_changed_at timestamptz,
+    pdf_url           text,
+    CONSTRAINT invoices_billing_period_id_key UNIQUE (billing_period_id),
+    CONSTRAINT invoices_number_key UNIQUE (number),
+    CONSTRAINT invoices_status_check CHECK (status IN ('pending', 'paid', 'failed', 'void')),
+    CONSTRAINT invoices_pdf_url_check
+        CHECK (pdf_url ~ '^https?://[^[:space:]]+$' AND pg_catalog.length(pdf_url) <= 2048)
+);
+CREATE INDEX invoices_company_issued_at_idx ON billing.invoices (company_id, issued_at);
+COMMENT ON TABLE billing.invoices IS
+    'Invoices written by close_period(); immutable except for status and pdf_url';
+CREATE TABLE billing.invoice_lines (
+    id                  bigserial PRIMARY KEY,
+    invoice_id          bigint NOT NULL REFERENCES billing.invoices (id),
+    company_id          bigint NOT NULL REFERENCES billing.companies (id),
+    line_number         integer NOT NULL,
+    kind                text NOT NULL,
+    description         text NOT NULL,
+    quantity            numeric NOT NULL,
+    unit_price          numeric,
+    amount              numeric NOT NULL,
+    -- What the line bills, so that later corrections are billed exactly once: the period whose
+    -- usage it covers and the seconds and appointments it covers.
+    billed_period_id    bigint NOT NULL REFERENCES billing.billing_periods (id),
+    billed_seconds      bigint NOT NULL DEFAULT 0,
+    billed_appointments bigint NOT NULL DEFAULT 0,
+    CONSTRAINT invoice_lines_invoice_line_key UNIQUE (invoice_id, line_number),
+    CONSTRAINT invoice_lines_kind_check
+        CHECK (kind IN ('base_fee', 'minutes', 'appointments', 'minutes_adjustment', 'appointments_adjustment'))
+);
+CREATE INDEX invoice_lines_billed_period_idx ON billing.invoice_lines (billed_period_id);
+COMMENT ON TABLE billing.invoice_lines IS 'The charge lines of an invoice; never changed';
+
+SELECT pg_catalog.pg_extension_config_dump('billing.invoices', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.invoices_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.invoice_lines', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.invoice_lines_id_seq', '');
+
+-- 13 to 19 digits, optionally separated by single spaces or dashes: a primary account number.
+CREATE FUNCTION billing.looks_like_card_number(value text) RETURNS boolean
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT value ~ '[0-9]([ -]?[0-9]){12,18}' $$;
+
+CREATE TABLE billing.payment_methods (
+    id                 bigserial PRIMARY KEY,
+    company_id         bigint NOT NULL REFERENCES billing.companies (id),
+    provider           text NOT NULL DEFAULT 'stripe',
+    provider_reference text NOT NULL,
+    brand              text NOT NULL,
+    last4              text NOT NULL,
+    exp_month          smallint NOT NULL,
+    exp_year           smallint NOT NULL,
+    is_default         boolean NOT NULL DEFAULT false,
+    created_at         timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT payment_methods_provider_reference_key UNIQUE (company_id, provider_reference),
+    CONSTRAINT payment_methods_last4_check CHECK (last4 ~ '^[0-9]{4}$'),
+    CONSTRAINT payment_methods_exp_month_check CHECK (exp_month BETWEEN 1 AND 12),
+    CONSTRAINT payment_methods_exp_year_check CHECK (exp_year BETWEEN 2000 AND 2100),
+    CONSTRAINT payment_methods_text_lengths_check
+        CHECK (pg_catalog.length(provider) BETWEEN 1 AND 50 AND pg_catalog.length(provider_reference) BETWEEN 1 AND 255
+               AND pg_catalog.length(brand) BETWEEN 1 AND 50),
+    CONSTRAINT payment_methods_no_card_number CHECK (
+        NOT billing.looks_like_card_number(provider) AND NOT billing.looks_like_card_number(provider_reference)
+        AND NOT billing.looks_like_card_number(brand))
+);
+CREATE UNIQUE INDEX payment_methods_one_default_idx ON billing.payment_methods (company_id) WHERE is_default;
+SELECT pg_catalog.pg_extension_config_dump('billing.payment_methods', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.payment_methods_id_seq', '');
+COMMENT ON TABLE billing.payment_methods IS
+    'Payment methods for display (brand, last 4 digits, expiry); at most one default per company';
+
+-- Which login role of billing_viewer sees which company (one company per role). Keyed by the
+-- role's OID: a role dropped and created again under the same name is a new role and sees
+-- nothing; mappings of dropped roles are removed by grant_company_access and ensure_periods.
+CREATE TABLE billing.viewer_companies (
+    role       regrole PRIMARY KEY,
+    company_id bigint NOT NULL,
+    granted_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT viewer_companies_company_id_fkey FOREIGN KEY (company_id) REFERENCES billing.companies (id)
+);
+SELECT pg_catalog.pg_extension_config_dump('billing.viewer_companies', '');
+COMMENT ON TABLE billing.viewer_companies IS
+    'The company each billing_viewer login role is pinned to (see grant_company_access)';
+
+-- Every API read, written by the audit writer (a background worker) from a shared-memory queue.
+-- Repeated reads coalesce: one row per reader, company, function and second, `reads` of them.
+CREATE TABLE billing.audit_log (
+    id                bigserial PRIMARY KEY,
+    read_at           timestamptz NOT NULL,
+    company_id        bigint NOT NULL,
+    session_user_name text NOT NULL,
+    current_user_name text NOT NULL,
+    function_name     text NOT NULL,
+    written_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    reads             integer NOT NULL DEFAULT 1 CONSTRAINT audit_log_reads_check CHECK (reads > 0)
+);
+CREATE INDEX audit_log_company_read_at_idx ON billing.audit_log (company_id, read_at);
+SELECT pg_catalog.pg_extension_config_dump('billing.audit_log', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.audit_log_id_seq', '');
+COMMENT ON TABLE billing.audit_log IS 'Who read which company''s billing data through which function, and when';
+COMMENT ON COLUMN billing.audit_log.reads IS
+    'How many reads of company_id through function_name by this user within the second of read_at';
+
+-- billing.usage_daily holds, per company, company-local day and slot, the calls, completed
+-- calls, seconds and booked appointments. Statement-level triggers on calls and appointments
+-- (40_usage.sql) keep it exact through inserts, updates and deletes. Each backend writes its
+-- own slot (its PGPROC number modulo 8), so concurrent ingestion for one company spreads over
+-- eight rows a day instead of queueing on one.
+CREATE TABLE billing.usage_daily (
+    company_id          bigint NOT NULL,
+    day                 date NOT NULL,             -- company-local
+    slot                smallint NOT NULL,
+    calls               bigint NOT NULL DEFAULT 0,
+    completed_calls     bigint NOT NULL DEFAULT 0,
+    seconds             bigint NOT NULL DEFAULT 0,
+    appointments        bigint NOT NULL DEFAULT 0, -- booked, not cancelled
+    -- The latest started_at / booked_at ever added to the row (deletes do not lower it): when it
+    -- is after as_of, a read for that day counts the raw rows instead.
+    last_call_at        timestamptz,
+    last_appointment_at timestamptz,
+    CONSTRAINT usage_daily_pkey PRIMARY KEY (company_id, day, slot)
+);
+COMMENT ON TABLE billing.usage_daily IS
+    'Derived, exact per-day usage (kept by triggers; rebuilt by rebuild_usage_daily, never dumped)';
