@@ -1,33 +1,49 @@
 #!/usr/bin/env bash
-# Installs every released version (each V of extension/company_billing--V.sql and of
-# company_billing--V--W.sql: PostgreSQL installs V through its upgrade path), updates it to the newest
-# with ALTER EXTENSION ... UPDATE, and compares the resulting objects with a fresh install of the
-# newest version: no difference allowed. Runs against the cluster in PGHOST/PGPORT.
+# For every released version V (extension/history/): install V, load the demo data through V's
+# own API (companies, plans, calls, appointments, payment methods, closed periods with invoices,
+# a late call, a viewer mapping, audit rows), ALTER EXTENSION ... UPDATE to the newest, and
+# compare with a fresh install of the newest loaded with the same data:
+#   * every object of the extension (test/upgrade/catalog_fingerprint.sql: definitions,
+#     privileges, policies, constraints, triggers, comments, row level security): identical;
+#   * every figure (test/upgrade/figures.sql: usage documents, trends, history, period details,
+#     CSV, rollup verification, viewer mappings): identical.
+# Runs against the cluster in PGHOST/PGPORT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 newest=$(sed -n "s/^default_version = '\(.*\)'/\1/p" company_billing.control)
-schema_of() {
-  # (\restrict lines carry a random key per dump)
-  pg_dump --schema-only --no-owner -d "$1" | grep -v -e '^--' -e '^\\restrict' -e '^\\unrestrict' | sed '/^$/d'
+load() {  # load DB: the demo data, then what only an upgrade test needs
+  psql -X -q -d "$1" -c "ALTER DATABASE \"$1\" SET billing.audit = off" >/dev/null
+  psql -X -q -v ON_ERROR_STOP=1 -d "$1" -f demo/demo_data.sql >/dev/null
+  psql -X -q -v ON_ERROR_STOP=1 -d "$1" -f test/upgrade/extra_data.sql >/dev/null
 }
-dropdb --if-exists upgrade_fresh 2>/dev/null
-createdb upgrade_fresh
-psql -X -q -d upgrade_fresh -c "CREATE EXTENSION company_billing CASCADE" 2>/dev/null
-schema_of upgrade_fresh >build/upgrade_fresh.sql
+fingerprint() { psql -X -q -d "$1" -f test/upgrade/catalog_fingerprint.sql; }
+figures() { psql -X -q -v ON_ERROR_STOP=1 -d "$1" -f test/upgrade/figures.sql; }
+fresh_install() {
+  dropdb --if-exists "$1" 2>/dev/null; createdb "$1"
+  psql -X -q -d "$1" -c "CREATE EXTENSION company_billing CASCADE" 2>/dev/null
+}
+fresh_install upgrade_fresh
+fingerprint upgrade_fresh >build/upgrade_fresh.schema
+load upgrade_fresh
+figures upgrade_fresh >build/upgrade_fresh.figures
 status=0
-versions=$(for script in extension/company_billing--*.sql; do
+versions=$(for script in extension/history/company_billing--*.sql; do
   basename "$script" .sql | sed -e 's/^company_billing--//' -e 's/--.*//'
 done | sort -u -V)
 for version in $versions; do
-  dropdb --if-exists "upgrade_from_$version" 2>/dev/null
-  createdb "upgrade_from_$version"
-  psql -X -q -d "upgrade_from_$version" -c "CREATE EXTENSION company_billing VERSION '$version' CASCADE" 2>/dev/null
-  psql -X -q -d "upgrade_from_$version" -c "ALTER EXTENSION company_billing UPDATE TO '$newest'"
-  schema_of "upgrade_from_$version" >"build/upgrade_from_$version.sql"
-  if diff -u build/upgrade_fresh.sql "build/upgrade_from_$version.sql" >"build/upgrade_from_$version.diff"; then
-    echo "$version -> $newest: identical to a fresh $newest"
-  else
-    echo "$version -> $newest differs from a fresh $newest:"; head -n 50 "build/upgrade_from_$version.diff"; status=1
-  fi
+  db="upgrade_from_$version"
+  dropdb --if-exists "$db" 2>/dev/null; createdb "$db"
+  psql -X -q -d "$db" -c "CREATE EXTENSION company_billing VERSION '$version' CASCADE" 2>/dev/null
+  load "$db"
+  psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "ALTER EXTENSION company_billing UPDATE TO '$newest'"
+  fingerprint "$db" >"build/$db.schema"
+  figures "$db" >"build/$db.figures"
+  for kind in schema figures; do
+    if diff -u "build/upgrade_fresh.$kind" "build/$db.$kind" >"build/$db.$kind.diff"; then
+      echo "$version -> $newest: $kind identical to a fresh $newest ($(wc -l <"build/$db.$kind") lines)"
+    else
+      echo "$version -> $newest: $kind differs from a fresh $newest:"; head -n 40 "build/$db.$kind.diff"; status=1
+    fi
+  done
 done
 exit $status

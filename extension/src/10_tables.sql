@@ -2,8 +2,9 @@
 -- Tables and their indexes (docs/design.md, "Data model"). Applications may write them directly
 -- (within their role's privileges); row level security is in 90_security.sql.
 --
--- Literals in constraints carry the column's type ('0'::numeric, not 0), so that every
--- comparison is an exact match of a pg_catalog operator whatever the search_path holds.
+-- Literals in constraints carry a type that makes every comparison an exact match of a
+-- pg_catalog operator ('0'::numeric, not 0: numeric >= integer exists nowhere in pg_catalog, so
+-- a look-alike of it in public would be an exact match).
 ------------------------------------------------------------------------------------------
 
 -- IANA zone names only ('Europe/Berlin', 'UTC', 'Etc/GMT+1'). POSIX strings such as 'UTC+3'
@@ -42,8 +43,7 @@ CREATE TABLE billing.companies (
     CONSTRAINT companies_name_check CHECK (pg_catalog.length(name) BETWEEN 1 AND 200),
     CONSTRAINT companies_timezone_check CHECK (billing.is_valid_timezone(timezone)),
     CONSTRAINT companies_currency_check CHECK (currency OPERATOR(pg_catalog.~) '^[A-Z]{3}$'::text),
-    CONSTRAINT companies_billing_anchor_day_check
-        CHECK (billing_anchor_day BETWEEN '1'::smallint AND '28'::smallint)
+    CONSTRAINT companies_billing_anchor_day_check CHECK (billing_anchor_day BETWEEN 1 AND 28)
 );
 COMMENT ON TABLE billing.companies IS
     'Customer companies; id is chosen by the application, timezone is an IANA name';

@@ -85,4 +85,5 @@ GRANT EXECUTE ON FUNCTION
     billing.rebuild_usage_daily(bigint), billing.verify_usage_daily(bigint), billing.raw_usage_daily(bigint)
     TO billing_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA billing TO billing_admin;
+REVOKE INSERT, UPDATE, DELETE ON billing.period_usage FROM billing_admin;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA billing TO billing_admin;

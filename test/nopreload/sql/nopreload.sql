@@ -6,7 +6,7 @@ INSERT INTO billing.pricing_plans (company_id, pricing_model, per_minute_rate, p
 VALUES (1, 'combined', 0.10, 2.00, '2025-01-01');
 SELECT billing.record_call(1, 'c1', '2025-06-02 10:00+00', 600, 'completed');
 SELECT billing.usage_current(1, '2025-06-20') ->> 'total_cost' AS total_cost;
-SELECT * FROM billing._runtime_status();
+SELECT * FROM billing.runtime_status();
 SELECT "check", ok, detail FROM billing.diagnose(1, '2025-06-20')
  WHERE "check" IN ('library_preloaded', 'audit_writer', 'rate_limiter');
 SELECT billing.audit_flush_wait('1 second') AS flushed;
