@@ -121,6 +121,7 @@ run_check "pg_dump / pg_restore round trip" test/dump_restore.sh
 run_check "upgrades from every released version" test/upgrade.sh
 run_check "sqlsmith as a viewer role (2,000 queries)" test/sqlsmith.sh 2000
 # Last on this cluster: it kills backends, which restarts the server.
+run_check "attacks from outside: install-time look-alikes, views, internals, limits, audit (test/attacks/run.sh)" test/attacks/run.sh
 run_check "crash safety (SIGKILL during ingestion and close_period)" test/crash_safety.sh
 
 run_check "benchmark smoke run: rollup figures exact (bench/run.sh --smoke)" bench/run.sh --smoke

@@ -2,15 +2,27 @@
 
 namespace billing {
 
+namespace {
+
+bool starts_formula(char c) { return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r'; }
+
+// Where a spreadsheet may start a new cell inside this one: it splits on ',' or ';' when it
+// guesses the separator, and on line ends.
+bool splits_cells(char c) { return c == ',' || c == ';' || c == '\n' || c == '\r' || c == '\t'; }
+
+}  // namespace
+
 std::string csv_field(std::string_view value) {
   std::string cell;
-  if (!value.empty()) {
-    const char first = value.front();
-    if (first == '=' || first == '+' || first == '-' || first == '@' || first == '\t' ||
-        first == '\r')
-      cell += '\'';
+  cell.reserve(value.size() + 1);
+  // Every piece of the cell that a spreadsheet could read as a cell of its own and run as a
+  // formula (the start, and the text after a separator) gets a leading apostrophe.
+  bool piece_starts = true;
+  for (const char c : value) {
+    if (piece_starts && starts_formula(c)) cell += '\'';
+    cell += c;
+    piece_starts = splits_cells(c);
   }
-  cell += value;
   if (cell.find_first_of(",\"\r\n") == std::string::npos) return cell;
   std::string quoted = "\"";
   for (const char c : cell) {
