@@ -109,10 +109,8 @@ BEGIN
     IF period IS NULL THEN
         RAISE EXCEPTION 'period must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    SELECT * INTO period_row FROM billing.billing_periods bp WHERE bp.id = period;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'billing period % is not accessible', period USING ERRCODE = 'insufficient_privilege';
-    END IF;
+    -- The entry point found the period under the caller's row level security.
+    SELECT * INTO STRICT period_row FROM billing.billing_periods bp WHERE bp.id = period;
     SELECT * INTO STRICT company_row FROM billing.companies c WHERE c.id = period_row.company_id;
     SELECT * INTO totals FROM billing.period_totals(company_row.id, period_row.start_date, period_row.end_date);
 
@@ -206,10 +204,8 @@ BEGIN
         RAISE EXCEPTION 'granularity must be ''call'' or ''day'', not "%"', pg_catalog.left(granularity, 40)
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    SELECT * INTO period_row FROM billing.billing_periods bp WHERE bp.id = period;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'billing period % is not accessible', period USING ERRCODE = 'insufficient_privilege';
-    END IF;
+    -- The entry point found the period under the caller's row level security.
+    SELECT * INTO STRICT period_row FROM billing.billing_periods bp WHERE bp.id = period;
     SELECT * INTO STRICT company_row FROM billing.companies c WHERE c.id = period_row.company_id;
     period_from := period_row.start_date::timestamp AT TIME ZONE company_row.timezone;
     period_until := (period_row.end_date + 1)::timestamp AT TIME ZONE company_row.timezone;

@@ -41,11 +41,9 @@ bool take_token(TokenBucket& bucket, int64_t per_minute, int64_t now_us, int64_t
 bool bucket_is_full(const TokenBucket& bucket, int64_t per_minute, int64_t now_us) {
   if (now_us < bucket.last_refill_us) return false;
   TokenBucket refilled = bucket;
-  // Refilling is take_token's first step; a probe copy shows what it would leave.
-  int64_t ignored = 0;
-  const int64_t capacity = per_minute * kMicroPerToken;
-  if (!take_token(refilled, per_minute, now_us, &ignored)) return false;
-  return refilled.micro_tokens + kMicroPerToken >= capacity;
+  // Refilling is take_token's first step; a probe copy shows what taking one token leaves.
+  if (!take_token(refilled, per_minute, now_us, nullptr)) return false;
+  return refilled.micro_tokens + kMicroPerToken >= per_minute * kMicroPerToken;
 }
 
 }  // namespace billing

@@ -147,7 +147,7 @@ BillingError period_not_accessible(int64 period) {
 
 // The company of the period argument, checked against the caller (and audited for reads). A
 // period the caller's row level security hides and one that does not exist are the same error.
-int64 period_scope(FunctionCallInfo fcinfo, const ResolvedApi& api) {
+void period_scope(FunctionCallInfo fcinfo, const ResolvedApi& api) {
   const std::string* audit_name = api.spec->audited ? &api.name : nullptr;
   const bool viewer = is_viewer();
   spi_connect();
@@ -170,7 +170,6 @@ int64 period_scope(FunctionCallInfo fcinfo, const ResolvedApi& api) {
     (void)resolve_company(*company, audit_name);
   }
   spi_finish();
-  return *company;
 }
 
 // The running API function's body called through fmgr with `arguments`; the caller's result set
@@ -250,18 +249,21 @@ Datum api_call(FunctionCallInfo fcinfo) {
   if (api.spec->scope == Scope::kCompany) {
     const std::optional<int64> requested = nulls[0] ? std::nullopt : std::optional<int64>(DatumGetInt64(arguments[0]));
     spi_connect();
-    const int64 company = resolve_company(requested, audit_name).id;
-    spi_finish();
-    arguments[0] = Int64GetDatum(company);
+    const Company company = resolve_company(requested, audit_name);
+    // The projection of the company just resolved (and audited), not a second read of its own.
+    const std::string projection =
+        api.spec->passes_projection
+            ? usage_document_for(company, DatumGetTimestampTz(arguments[api.as_of_argument]), true)
+            : std::string();
+    spi_finish();  // frees what SPI allocated: the jsonb below is made after it
+    arguments[0] = Int64GetDatum(company.id);
     nulls[0] = false;
     if (api.spec->passes_projection) {
-      const std::string document =
-          usage_document_json(company, DatumGetTimestampTz(arguments[api.as_of_argument]), true, nullptr);
-      arguments[count] = jsonb_datum(document);
+      arguments[count] = jsonb_datum(projection);
       nulls[count++] = false;
     }
   } else if (api.spec->scope == Scope::kPeriod && !nulls[0]) {
-    (void)period_scope(fcinfo, api);
+    period_scope(fcinfo, api);
   }
   if (api.spec->joins_lines) return joined_lines(fcinfo, api, arguments, nulls, count);
   bool is_null = false;

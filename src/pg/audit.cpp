@@ -19,13 +19,13 @@
 extern "C" {
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "commands/dbcommands.h"
 #include "executor/spi.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "storage/ipc.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
-#include "commands/dbcommands.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/guc.h"
@@ -62,11 +62,21 @@ AuditEntry* find_same_read(AuditQueue* queue, const AuditEntry& entry) {
 
 }  // namespace
 
+namespace {
+
+// The name of the connected database, read once: a database cannot be renamed while this
+// backend is connected to it, and billing.database is fixed at server start.
+const std::string& this_database() {
+  static const std::string name = call([] { return get_database_name(MyDatabaseId); });
+  return name;
+}
+
+}  // namespace
+
 AuditMode audit_mode() {
   if (shared_state() == nullptr) return AuditMode::kUnavailable;
   if (!audit_enabled) return AuditMode::kOff;
-  const char* here = call([] { return get_database_name(MyDatabaseId); });
-  if (here == nullptr || audit_database == nullptr || strcmp(here, audit_database) != 0) return AuditMode::kRefused;
+  if (audit_database == nullptr || this_database() != audit_database) return AuditMode::kRefused;
   return AuditMode::kAudited;
 }
 
@@ -84,17 +94,11 @@ void limit_viewer() {
   if (viewer_rate_limit > 0) enforce_viewer_rate_limit(GetUserId(), viewer_rate_limit);
 }
 
-void audit_read(int64 company, const std::string& function_name, bool viewer) {
-  if (viewer) limit_viewer();
-  queue_audit(company, function_name);
-}
-
 void queue_audit(int64 company, const std::string& function_name) {
   const AuditMode mode = audit_mode();
   if (mode == AuditMode::kRefused) {
-    const char* here = call([] { return get_database_name(MyDatabaseId); });
     throw BillingError("55000",
-                       std::string("billing.") + function_name + " is refused in database \"" + (here ? here : "") +
+                       "billing." + function_name + " is refused in database \"" + this_database() +
                            "\": its reads could not be audited",
                        std::string("The audit writer writes billing.audit_log of database \"") +
                            (audit_database ? audit_database : "") + "\" only (billing.database).",
@@ -141,7 +145,9 @@ namespace {
 Datum record_read(FunctionCallInfo fcinfo) {
   if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
     throw BillingError(sqlstate::kNullValueNotAllowed, "company and function_name must not be NULL");
-  audit_read(PG_GETARG_INT64(0), text_arg(fcinfo, 1), !PG_ARGISNULL(2));
+  // Before 1.4 a throttle key was passed for viewers only.
+  if (!PG_ARGISNULL(2)) limit_viewer();
+  queue_audit(PG_GETARG_INT64(0), text_arg(fcinfo, 1));
   PG_RETURN_VOID();
 }
 

@@ -20,12 +20,9 @@ const char* audit_mode_name(AuditMode mode);
 // A viewer's call costs a token of its rate limit (RL429 when there is none left).
 void limit_viewer();
 
-// Rate-limits a viewer (when `viewer`), refuses the read with 55000 where it could not be
-// audited, then queues an audit entry for the read of `company` through `function_name`. No
+// Refuses the read with 55000 where it could not be audited, else queues an audit entry for the
+// read of `company` through `function_name` (nothing when the audit is off or unavailable). No
 // write in the caller's transaction.
-void audit_read(int64 company, const std::string& function_name, bool viewer);
-
-// The second half of audit_read: refuses where the read could not be audited, else queues it.
 void queue_audit(int64 company, const std::string& function_name);
 
 }  // namespace billing::pg

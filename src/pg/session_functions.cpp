@@ -44,34 +44,59 @@ Datum transaction_company_setting(FunctionCallInfo fcinfo) {
   return text_datum(*value);
 }
 
-Datum runtime_status(FunctionCallInfo fcinfo) {
-  const SharedState* shared = shared_state();
-  Datum values[6] = {};
-  bool nulls[6] = {};
-  values[0] = BoolGetDatum(shared != nullptr);
-  if (shared == nullptr) {
-    for (int i = 1; i < 6; ++i) nulls[i] = true;
-  } else {
-    AuditQueue* queue = shared->audit;
-    call([&] {
-      LWLockAcquire(queue->lock, LW_SHARED);
-      values[1] = Int32GetDatum(queue->worker_pid);
-      nulls[1] = queue->worker_pid == 0;
-      values[2] = Int64GetDatum(static_cast<int64>(queue->head - queue->tail));
-      values[3] = Int64GetDatum(static_cast<int64>(queue->flushed));
-      values[4] = Int64GetDatum(static_cast<int64>(queue->dropped));
-      LWLockRelease(queue->lock);
-      LWLockAcquire(shared->limiter_lock, LW_SHARED);
-      values[5] = Int64GetDatum(hash_get_num_entries(shared->limiter));
-      LWLockRelease(shared->limiter_lock);
-    });
-  }
+// The audit queue's and the limiter's counters, read under their locks.
+struct RuntimeCounters {
+  int worker_pid;  // 0: no audit writer runs
+  int64 queued, written, dropped, app_keys, viewer_keys;
+};
+
+RuntimeCounters read_counters(const SharedState* shared) {
+  RuntimeCounters counters{};
+  AuditQueue* queue = shared->audit;
+  call([&] {
+    LWLockAcquire(queue->lock, LW_SHARED);
+    counters.worker_pid = queue->worker_pid;
+    counters.queued = static_cast<int64>(queue->head - queue->tail);
+    counters.written = static_cast<int64>(queue->flushed);
+    counters.dropped = static_cast<int64>(queue->dropped);
+    LWLockRelease(queue->lock);
+    LWLockAcquire(shared->limiter_lock, LW_SHARED);
+    counters.app_keys = hash_get_num_entries(shared->limiter);
+    counters.viewer_keys = hash_get_num_entries(shared->viewer_limiter);
+    LWLockRelease(shared->limiter_lock);
+  });
+  return counters;
+}
+
+Datum result_record(FunctionCallInfo fcinfo, const Datum* values, const bool* nulls) {
   return call([&] {
     TupleDesc descriptor;
     if (get_call_result_type(fcinfo, nullptr, &descriptor) != TYPEFUNC_COMPOSITE)
-      ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("_runtime_status must return a record")));
-    return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(descriptor), values, nulls));
+      ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("runtime status must return a record")));
+    return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(descriptor), const_cast<Datum*>(values),
+                                             const_cast<bool*>(nulls)));
   });
+}
+
+// The 1.0 to 1.3 form: (preloaded, audit_writer_pid, audit_queued, audit_flushed, audit_dropped,
+// rate_limit_keys), for everyone.
+Datum runtime_status(FunctionCallInfo fcinfo) {
+  const SharedState* shared = shared_state();
+  Datum values[6] = {};
+  bool nulls[6] = {true, true, true, true, true, true};
+  values[0] = BoolGetDatum(shared != nullptr);
+  nulls[0] = false;
+  if (shared != nullptr) {
+    const RuntimeCounters counters = read_counters(shared);
+    values[1] = Int32GetDatum(counters.worker_pid);
+    nulls[1] = counters.worker_pid == 0;
+    values[2] = Int64GetDatum(counters.queued);
+    values[3] = Int64GetDatum(counters.written);
+    values[4] = Int64GetDatum(counters.dropped);
+    values[5] = Int64GetDatum(counters.app_keys);
+    nulls[2] = nulls[3] = nulls[4] = nulls[5] = false;
+  }
+  return result_record(fcinfo, values, nulls);
 }
 
 // What API reads do in this database; the cluster-wide counters only for administrators.
@@ -90,28 +115,16 @@ Datum runtime_status_v2(FunctionCallInfo fcinfo) {
     nulls[2] = false;
   }
   if (shared != nullptr && is_admin()) {
-    AuditQueue* queue = shared->audit;
-    call([&] {
-      LWLockAcquire(queue->lock, LW_SHARED);
-      values[3] = Int32GetDatum(queue->worker_pid);
-      nulls[3] = queue->worker_pid == 0;
-      values[4] = Int64GetDatum(static_cast<int64>(queue->head - queue->tail));
-      values[5] = Int64GetDatum(static_cast<int64>(queue->flushed));
-      values[6] = Int64GetDatum(static_cast<int64>(queue->dropped));
-      LWLockRelease(queue->lock);
-      LWLockAcquire(shared->limiter_lock, LW_SHARED);
-      values[7] = Int64GetDatum(hash_get_num_entries(shared->limiter));
-      values[8] = Int64GetDatum(hash_get_num_entries(shared->viewer_limiter));
-      LWLockRelease(shared->limiter_lock);
-    });
-    for (int i = 4; i < kColumns; ++i) nulls[i] = false;
+    const RuntimeCounters counters = read_counters(shared);
+    values[3] = Int32GetDatum(counters.worker_pid);
+    nulls[3] = counters.worker_pid == 0;
+    const int64 rest[] = {counters.queued, counters.written, counters.dropped, counters.app_keys, counters.viewer_keys};
+    for (int i = 4; i < kColumns; ++i) {
+      values[i] = Int64GetDatum(rest[i - 4]);
+      nulls[i] = false;
+    }
   }
-  return call([&] {
-    TupleDesc descriptor;
-    if (get_call_result_type(fcinfo, nullptr, &descriptor) != TYPEFUNC_COMPOSITE)
-      ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("runtime_status must return a record")));
-    return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(descriptor), values, nulls));
-  });
+  return result_record(fcinfo, values, nulls);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "core/plan.h"
 #include "core/usage.h"
 #include "pg/pg_includes.h"
+#include "pg/session.h"
 
 namespace billing::pg {
 
@@ -15,10 +16,8 @@ namespace billing::pg {
 std::string usage_document(const PlanConfig& config, DateADT start, DateADT end, DateADT today,
                            const UsageFacts& usage, bool with_projection);
 
-// The usage_current (or, with_projection, usage_projection) document of `company` (nothing: the
-// caller's company) as of `as_of`, the company checked against the caller and, when `api_name`
-// is given, the read audited under that name. Opens its own SPI connection.
-std::string usage_document_json(std::optional<int64> company, TimestampTz as_of, bool with_projection,
-                                const std::string* api_name);
+// The usage_current (or, with_projection, usage_projection) document of a company already
+// resolved against the caller (resolve_company), as of `as_of`. Inside an SPI connection.
+std::string usage_document_for(const Company& company, TimestampTz as_of, bool with_projection);
 
 }  // namespace billing::pg

@@ -233,12 +233,9 @@ std::string iso_date(DateADT day) {
 
 }  // namespace
 
-std::string usage_document_json(std::optional<int64> requested, TimestampTz as_of, bool with_projection,
-                                const std::string* api_name) {
+std::string usage_document_for(const Company& company, TimestampTz as_of, bool with_projection) {
   if (TIMESTAMP_NOT_FINITE(as_of))
     throw BillingError(sqlstate::kDatetimeFieldOverflow, "as_of must be a finite timestamp");
-  spi_connect();
-  const Company company = resolve_company(requested, api_name);
   const DateADT today = local_date(as_of, company.timezone);
   const Period period = current_period(company, today);
   std::optional<PricingPlan> plan = plan_for_period(company.id, period.start, today);
@@ -269,9 +266,7 @@ std::string usage_document_json(std::optional<int64> requested, TimestampTz as_o
       totals.appointments += *result_int64(0, 1) - rollup.today.appointments;
     }
   }
-  std::string document = usage_document(config, period.start, period.end, today, totals, with_projection);
-  spi_finish();
-  return document;
+  return usage_document(config, period.start, period.end, today, totals, with_projection);
 }
 
 namespace {
@@ -280,7 +275,13 @@ std::string usage(FunctionCallInfo fcinfo, bool with_projection, const std::stri
   if (PG_ARGISNULL(1)) throw BillingError(sqlstate::kNullValueNotAllowed, "as_of must not be NULL");
   const std::optional<int64> requested =
       PG_ARGISNULL(0) ? std::nullopt : std::optional<int64>(PG_GETARG_INT64(0));
-  return usage_document_json(requested, PG_GETARG_TIMESTAMPTZ(1), with_projection, api_name);
+  const TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(1);
+  if (TIMESTAMP_NOT_FINITE(as_of))
+    throw BillingError(sqlstate::kDatetimeFieldOverflow, "as_of must be a finite timestamp");
+  spi_connect();
+  std::string document = usage_document_for(resolve_company(requested, api_name), as_of, with_projection);
+  spi_finish();
+  return document;
 }
 
 Datum usage_current(FunctionCallInfo fcinfo) {
