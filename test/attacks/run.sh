@@ -68,8 +68,17 @@ install_attack() {  # install_attack DB [VERSION]
   q -d "$db" -U mallory -f test/attacks/plant.sql >/dev/null
   # The installing superuser's own temporary objects do not count either.
   if [ -z "$version" ]; then
-    q -d "$db" -c "CREATE FUNCTION pg_temp.now() RETURNS timestamptz LANGUAGE sql AS 'SELECT public.plant_hit(''temp'') AND false' ; CREATE TEMP TABLE companies (id int); CREATE EXTENSION company_billing CASCADE" >/dev/null 2>&1 ||
-      { echo "install failed in $db"; q -d "$db" -c "CREATE EXTENSION company_billing CASCADE"; }
+    local installed=0
+    q -d "$db" >/dev/null 2>build/attacks_install.log <<'SQL' || installed=1
+CREATE FUNCTION pg_temp.now() RETURNS timestamptz LANGUAGE sql
+    AS $$SELECT CASE WHEN public.plant_hit('pg_temp.now') THEN NULL::timestamptz END$$;
+CREATE FUNCTION pg_temp.length(text) RETURNS integer LANGUAGE sql
+    AS $$SELECT CASE WHEN public.plant_hit('pg_temp.length') THEN 0 END$$;
+CREATE TEMP TABLE companies (id bigint, company_id bigint);
+CREATE TEMP TABLE pricing_plans (id bigint, company_id bigint);
+CREATE EXTENSION company_billing CASCADE;
+SQL
+    verdict "$db: CREATE EXTENSION among the plants failed: $(tail -n 3 build/attacks_install.log)" "$installed"
   else
     q -d "$db" -c "CREATE EXTENSION company_billing VERSION '$version' CASCADE" >/dev/null 2>&1
     echo "    1.0 with the plants: $(q -d "$db" -c "$foreign_bindings") expressions bound to a planted object before the update"

@@ -29,6 +29,17 @@ TEST(Csv, NeutralizesFormulas) {
   EXPECT_EQ(csv_field("a=b"), "a=b");
 }
 
+// A spreadsheet that guesses ';' or ',' as the separator, or splits lines, reads the text after
+// it as a cell of its own: those pieces are neutralized too.
+TEST(Csv, NeutralizesFormulasAfterSeparators) {
+  EXPECT_EQ(csv_field("k;=1+1"), "k;'=1+1");
+  EXPECT_EQ(csv_field("a,=HYPERLINK(1)"), "\"a,'=HYPERLINK(1)\"");
+  EXPECT_EQ(csv_field("x\n@SUM(A1)"), "\"x\n'@SUM(A1)\"");
+  EXPECT_EQ(csv_field("=1;-2"), "'=1;'-2");
+  EXPECT_EQ(csv_field("2024-11-03 04:30"), "2024-11-03 04:30");  // a minus inside a piece is data
+  EXPECT_EQ(csv_field("k; =1"), "k; =1");  // a spreadsheet reads " =1" as text
+}
+
 TEST(Csv, Records) {
   EXPECT_EQ(csv_record({std::string("a"), std::nullopt, std::string("c,d")}), "a,,\"c,d\"");
   EXPECT_EQ(csv_record({}), "");

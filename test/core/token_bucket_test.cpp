@@ -28,6 +28,18 @@ TEST(TokenBucket, RefillsAtTheRate) {
   EXPECT_EQ(admitted, 60);
 }
 
+TEST(TokenBucket, FullOnlyOnceRefilled) {
+  TokenBucket bucket = new_bucket(60, 0);
+  EXPECT_TRUE(bucket_is_full(bucket, 60, 0));
+  ASSERT_TRUE(take_token(bucket, 60, 0, nullptr));
+  EXPECT_FALSE(bucket_is_full(bucket, 60, 0));
+  EXPECT_FALSE(bucket_is_full(bucket, 60, kSecond / 2));  // half a token short
+  EXPECT_TRUE(bucket_is_full(bucket, 60, kSecond));
+  // Probing does not change the bucket, and a bucket last used in the future is not full.
+  EXPECT_FALSE(bucket_is_full(bucket, 60, 0));
+  EXPECT_FALSE(bucket_is_full(new_bucket(60, 10 * kSecond), 60, 0));
+}
+
 TEST(TokenBucket, TimeGoingBackwardsRefillsNothing) {
   TokenBucket bucket = new_bucket(2, 100 * kSecond);
   EXPECT_TRUE(take_token(bucket, 2, 100 * kSecond, nullptr));
