@@ -1,4 +1,4 @@
--- The C++ evaluator equals PostgreSQL numeric evaluating the same formula (DESIGN.md section 3),
+-- The C++ evaluator equals PostgreSQL numeric evaluating the same formula (docs/design.md),
 -- on 10,000 random plans and usages, and on 2,000 random second counts for the usage path.
 SELECT setseed(0.20250615);
 

@@ -1,4 +1,4 @@
--- usage_current() and usage_projection(): the acceptance figures of DESIGN.md section 3 and
+-- usage_current() and usage_projection(): the acceptance figures of the original specification and
 -- the company-local period rules.
 
 -- Two companies with the same usage in June 2025: 245 calls (230 completed), 41,250 seconds

@@ -1,4 +1,4 @@
--- Company scope, roles, row level security, audit and rate limiting (DESIGN.md section 5).
+-- Company scope, roles, row level security, audit and rate limiting (docs/design.md).
 -- Runs as a superuser that switches to test roles; the suite's cluster preloads the library
 -- with billing.database = contrib_regression, so the audit writer fills this database's log.
 \set VERBOSITY terse

@@ -1,4 +1,4 @@
-// Billing periods derived from a company's anchor day (DESIGN.md section 2), as
+// Billing periods derived from a company's anchor day (docs/design.md), as
 // billing.period_for() computes them where no stored period contains the day. Dates are day
 // numbers counted from 2000-01-01, PostgreSQL's date epoch, so the glue passes DateADT values as
 // they are.

@@ -20,7 +20,7 @@ constexpr Need U = Need::kUnused;
 constexpr Need R = Need::kRequired;
 constexpr Need O = Need::kOptional;  // absent means 0
 
-// The one table of which model uses which parameter (DESIGN.md section 3).
+// The one table of which model uses which parameter (docs/design.md).
 const std::array<Parameter, 8> kParameters = {{
     {"base_fee", &PricingPlan::base_fee, {R, O, R, U}},
     {"included_minutes", &PricingPlan::included_minutes, {R, U, U, U}},

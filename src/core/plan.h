@@ -1,4 +1,4 @@
-// A pricing plan: one of the four models of DESIGN.md section 3 and its parameters.
+// A pricing plan: one of the four models of docs/design.md and its parameters.
 #pragma once
 
 #include <optional>

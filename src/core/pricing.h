@@ -1,4 +1,4 @@
-// The pricing evaluators: what a period's usage costs under a plan (DESIGN.md section 3).
+// The pricing evaluators: what a period's usage costs under a plan (docs/design.md).
 #pragma once
 
 #include <optional>

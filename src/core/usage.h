@@ -1,5 +1,5 @@
 // The dashboard's usage documents: the current-period card and the month-end projection
-// (DESIGN.md sections 3 and 4), computed from a period's raw totals and its plan.
+// (docs/design.md), computed from a period's raw totals and its plan.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// The company scope of every read (DESIGN.md section 5), in one place:
+// The company scope of every read (docs/design.md), in one place:
 //   billing._company(company bigint, api_name text) -> billing.companies
 //   billing._is_viewer() -> boolean
 //   billing._setting_company() -> bigint

@@ -1,4 +1,4 @@
-// The exception boundary between C++ and PostgreSQL (DESIGN.md section 6).
+// The exception boundary between C++ and PostgreSQL (docs/design.md).
 //
 // Direction 1, C++ -> PostgreSQL: every SQL-callable function is defined with
 // BILLING_SQL_FUNCTION, whose extern "C" body only calls guard(). guard() runs the C++

@@ -1,5 +1,5 @@
 // Who is calling and for which company: the caller's role and the transaction's
-// billing.company_id (DESIGN.md section 5). src/pg/session_functions.cpp, src/pg/company_scope.cpp.
+// billing.company_id (docs/design.md). src/pg/session_functions.cpp, src/pg/company_scope.cpp.
 #pragma once
 
 #include <optional>
