@@ -149,6 +149,22 @@ SELECT attack.attack('the app writes the rollup', 'atk_app', '1', $$UPDATE billi
 -- CSV cells a spreadsheet would split and run as a formula.
 SELECT attack.attack('a ;= inside a cell starts no formula', 'atk_viewer_a', NULL, format($q$SELECT (billing.period_csv(%s) ~ '[;,]=')::text$q$, :alpha_june), 'value:false');
 
+-- Role changes, settings and DDL.
+SELECT attack.attack('the app smuggles SQL into its company setting', 'atk_app', '1 OR true', $$SELECT billing.usage_current(NULL, '2025-06-20')$$, '22P02');
+SELECT attack.attack('the app sets a negative company', 'atk_app', '-2', $$SELECT billing.usage_current(NULL, '2025-06-20')$$, '22P02');
+SELECT attack.attack('the app sets a company id beyond bigint', 'atk_app', '99999999999999999999', $$SELECT billing.current_company()$$, '22P02');
+SELECT attack.attack('a viewer asks for an infinite as_of', 'atk_viewer_a', NULL, $$SELECT billing.usage_trends(NULL, 6, 'infinity')$$, '22008');
+SELECT attack.attack('a viewer exports a NULL period', 'atk_viewer_a', NULL, $$SELECT count(*) FROM billing.period_csv_lines(NULL)$$, '22004');
+SELECT attack.attack('a viewer switches row level security off on calls', 'atk_viewer_a', NULL, 'ALTER TABLE billing.calls DISABLE ROW LEVEL SECURITY', '42501');
+SELECT attack.attack('the app lifts FORCE on calls', 'atk_app', '1', 'ALTER TABLE billing.calls NO FORCE ROW LEVEL SECURITY', '42501');
+SELECT attack.attack('the app adds a trigger to calls', 'atk_app', '1', 'CREATE TRIGGER t BEFORE INSERT ON billing.calls FOR EACH ROW EXECUTE FUNCTION billing._refuse_change()', '42501');
+SELECT attack.attack('an admin drops a company policy', 'atk_admin', NULL, 'DROP POLICY calls_company ON billing.calls', '42501');
+SELECT attack.attack('an admin grants itself an internal body', 'atk_admin', NULL, 'GRANT EXECUTE ON FUNCTION billing._close_period_impl(bigint, timestamptz) TO billing_admin', 'error');
+SELECT attack.attack('an admin replaces an API function', 'atk_admin', NULL, $$CREATE OR REPLACE FUNCTION billing.usage_current(company bigint, as_of timestamptz) RETURNS jsonb LANGUAGE sql AS 'SELECT NULL::jsonb'$$, '42501');
+SELECT attack.attack('a viewer creates a function in the billing schema', 'atk_viewer_a', NULL, $$CREATE FUNCTION billing.x() RETURNS int LANGUAGE sql AS 'SELECT 1'$$, '42501');
+SELECT attack.attack('a viewer''s cursor over calls sees its company only', 'atk_viewer_a', NULL,
+    $$SELECT count(*) FROM (SELECT company_id FROM billing.calls) c WHERE c.company_id <> 1$$, 'value:0');
+
 SELECT n, held, name, expected, got FROM attack.results WHERE NOT held ORDER BY n;
 SELECT count(*) FILTER (WHERE held) AS held, count(*) FILTER (WHERE NOT held) AS broken FROM attack.results \gset
 \echo runtime attacks: :held held, :broken broken

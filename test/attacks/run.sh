@@ -116,6 +116,9 @@ q -d attacks -c "CREATE ROLE atk_reborn LOGIN IN ROLE billing_viewer; SELECT bil
 q -d attacks -c "DROP ROLE atk_reborn; CREATE ROLE atk_reborn LOGIN IN ROLE billing_viewer" >/dev/null
 out=$(psql -X -q -At -d attacks -U atk_reborn -c "SELECT billing.usage_current(NULL, '2025-06-20')" 2>&1 || true)
 verdict "a re-created role inherited a mapping: $out" "$([[ "$out" == *"not mapped to a company"* ]]; echo $?)"
+# A viewer cannot take another viewer's role (the harness above switches roles as a superuser).
+out=$(psql -X -q -At -d attacks -U atk_viewer_a -c "SET ROLE atk_viewer_b" 2>&1 || true)
+verdict "a viewer took another viewer's role: $out" "$([[ "$out" == *"permission denied"* ]]; echo $?)"
 # A WITH HOLD cursor of one request is gone after the pool's reset (DISCARD ALL).
 out=$(psql -X -q -At -d attacks -U atk_app 2>&1 <<'SQL' || true
 BEGIN;
