@@ -21,6 +21,21 @@ AS 'MODULE_PATHNAME', 'billing_resolve_company';
 COMMENT ON FUNCTION billing.resolve_company(bigint) IS
     'The company a read with this argument is about, checked against the caller (42501 if none)';
 
+-- The instants of a company-local day. A call belongs to the local date of its start; where
+-- clocks go back across midnight (America/Havana, 01:00 to 00:00) the day begins at the first
+-- midnight, not at the one `day::timestamp AT TIME ZONE zone` picks (src/core/local_day.h).
+CREATE FUNCTION billing.local_day_start(day date, zone text) RETURNS timestamptz
+LANGUAGE C STABLE PARALLEL SAFE STRICT
+AS 'MODULE_PATHNAME', 'billing_local_day_start';
+COMMENT ON FUNCTION billing.local_day_start(date, text) IS
+    'The earliest instant whose local date in zone is day or later';
+
+CREATE FUNCTION billing.local_day_end(day date, zone text) RETURNS timestamptz
+LANGUAGE C STABLE PARALLEL SAFE STRICT
+AS 'MODULE_PATHNAME', 'billing_local_day_end';
+COMMENT ON FUNCTION billing.local_day_end(date, text) IS
+    'Just after the latest instant whose local date in zone is day or earlier (the next day''s start, unless the clock goes back across midnight)';
+
 -- The period of `company` that contains the company-local date `day`: the stored row, or else
 -- one derived from the anchor day, clipped so that it never overlaps a stored period.
 CREATE FUNCTION billing.period_for(company bigint, day date,

@@ -123,64 +123,15 @@ $$;
 COMMENT ON FUNCTION billing.verify_usage_daily(bigint) IS
     'Rows where the rollup differs from a recomputation from the raw rows (empty when exact)';
 
--- The raw totals of a company's local date range, counting what happened up to as_of: whole
--- days before as_of's day from the rollup, and as_of's day itself unless something in it
--- started after as_of (then its raw rows up to as_of are counted).
+-- The usage of a company-local date range: the calls and appointments of those local dates
+-- that started at or before as_of (src/pg/usage_read.cpp, usage_up_to: the rule every usage
+-- figure uses). Zeros for a company the caller's row level security hides.
 CREATE FUNCTION billing.period_totals(company bigint, start_date date, end_date date,
                                                  as_of timestamptz DEFAULT 'infinity',
                                                  OUT calls bigint, OUT completed_calls bigint,
                                                  OUT seconds bigint, OUT appointments bigint)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    zone text;
-    today date;
-    day_totals record;
-    day_from timestamptz;
-BEGIN
-    calls := 0; completed_calls := 0; seconds := 0; appointments := 0;
-    SELECT c.timezone INTO zone FROM billing.companies c WHERE c.id = period_totals.company;
-    IF NOT FOUND OR start_date IS NULL OR end_date IS NULL OR as_of IS NULL THEN
-        RETURN;
-    END IF;
-    today := CASE WHEN pg_catalog.isfinite(as_of) THEN (as_of AT TIME ZONE zone)::date
-                  WHEN as_of > 'epoch' THEN 'infinity'::date ELSE '-infinity'::date END;
-    SELECT COALESCE(pg_catalog.sum(u.calls), 0), COALESCE(pg_catalog.sum(u.completed_calls), 0),
-           COALESCE(pg_catalog.sum(u.seconds), 0), COALESCE(pg_catalog.sum(u.appointments), 0)
-      INTO calls, completed_calls, seconds, appointments
-      FROM billing.usage_daily u
-     WHERE u.company_id = period_totals.company AND u.day >= start_date AND u.day <= end_date AND u.day < today;
-    IF today < start_date OR today > end_date THEN
-        RETURN;
-    END IF;
-    SELECT COALESCE(pg_catalog.sum(u.calls), 0) AS calls, COALESCE(pg_catalog.sum(u.completed_calls), 0) AS completed_calls,
-           COALESCE(pg_catalog.sum(u.seconds), 0) AS seconds, COALESCE(pg_catalog.sum(u.appointments), 0) AS appointments,
-           pg_catalog.max(u.last_call_at) AS last_call_at, pg_catalog.max(u.last_appointment_at) AS last_appointment_at
-      INTO day_totals
-      FROM billing.usage_daily u WHERE u.company_id = period_totals.company AND u.day = today;
-    day_from := today::timestamp AT TIME ZONE zone;
-    IF day_totals.last_call_at IS NULL OR day_totals.last_call_at <= as_of THEN
-        calls := calls + day_totals.calls;
-        completed_calls := completed_calls + day_totals.completed_calls;
-        seconds := seconds + day_totals.seconds;
-    ELSE
-        SELECT calls + pg_catalog.count(*), completed_calls + pg_catalog.count(*) FILTER (WHERE k.status = 'completed'),
-               seconds + COALESCE(pg_catalog.sum(k.duration_sec), 0)
-          INTO calls, completed_calls, seconds
-          FROM billing.calls k
-         WHERE k.company_id = period_totals.company AND k.started_at >= day_from AND k.started_at <= as_of;
-    END IF;
-    IF day_totals.last_appointment_at IS NULL OR day_totals.last_appointment_at <= as_of THEN
-        appointments := appointments + day_totals.appointments;
-    ELSE
-        SELECT appointments + pg_catalog.count(*) INTO appointments
-          FROM billing.appointments a
-         WHERE a.company_id = period_totals.company AND a.booked_at >= day_from AND a.booked_at <= as_of
-           AND a.status <> 'cancelled';
-    END IF;
-END
-$$;
+LANGUAGE C STABLE
+AS 'MODULE_PATHNAME', 'billing_period_totals';
 COMMENT ON FUNCTION billing.period_totals(bigint, date, date, timestamptz) IS
     'Calls, completed calls, seconds and booked appointments of a company-local date range';
 

@@ -133,8 +133,10 @@ BEGIN
         SELECT d::date AS day FROM pg_catalog.generate_series(period_row.start_date::timestamp,
                                                               period_row.end_date::timestamp, interval '1 day') AS d
     ), bounds AS (
-        SELECT (period_row.start_date::timestamp AT TIME ZONE company_row.timezone) AS period_from,
-               ((period_row.end_date + 1)::timestamp AT TIME ZONE company_row.timezone) AS period_until
+        -- Every instant of the period's local days (and on clocks that go back across midnight,
+        -- a few of the days around it, which the join with days leaves out).
+        SELECT billing.local_day_start(period_row.start_date, company_row.timezone) AS period_from,
+               billing.local_day_end(period_row.end_date, company_row.timezone) AS period_until
     ), call_days AS (
         SELECT (k.started_at AT TIME ZONE company_row.timezone)::date AS day, pg_catalog.count(*) AS calls,
                COALESCE(pg_catalog.sum(k.duration_sec), 0) AS seconds
@@ -207,8 +209,8 @@ BEGIN
     -- The entry point found the period under the caller's row level security.
     SELECT * INTO STRICT period_row FROM billing.billing_periods bp WHERE bp.id = period;
     SELECT * INTO STRICT company_row FROM billing.companies c WHERE c.id = period_row.company_id;
-    period_from := period_row.start_date::timestamp AT TIME ZONE company_row.timezone;
-    period_until := (period_row.end_date + 1)::timestamp AT TIME ZONE company_row.timezone;
+    period_from := billing.local_day_start(period_row.start_date, company_row.timezone);
+    period_until := billing.local_day_end(period_row.end_date, company_row.timezone);
 
     IF granularity = 'call' THEN
         RETURN NEXT billing.csv_record('call_id', 'started_at', 'timezone', 'duration_sec', 'minutes', 'status');
@@ -219,6 +221,8 @@ BEGIN
                                       pg_catalog.round(k.duration_sec / 60.0, 2)::text, k.status)
               FROM billing.calls k
              WHERE k.company_id = company_row.id AND k.started_at >= period_from AND k.started_at < period_until
+               AND (k.started_at AT TIME ZONE company_row.timezone)::date
+                   BETWEEN period_row.start_date AND period_row.end_date
              ORDER BY k.started_at, k.id;
     ELSE
         RETURN NEXT billing.csv_record('date', 'calls', 'completed_calls', 'minutes', 'appointments');

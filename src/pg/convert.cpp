@@ -55,13 +55,6 @@ DateADT local_date(TimestampTz at, const std::string& zone) {
   });
 }
 
-TimestampTz local_midnight(DateADT day, const std::string& zone) {
-  return call([&] {
-    const Datum midnight = DirectFunctionCall1(date_timestamp, DateADTGetDatum(day));
-    return DatumGetTimestampTz(DirectFunctionCall2(timestamp_zone, CStringGetTextDatum(zone.c_str()), midnight));
-  });
-}
-
 std::string message_excerpt(const std::string& value) {
   const int length = call([&] {
     return pg_mbcharcliplen(value.c_str(), static_cast<int>(value.size()), 40);

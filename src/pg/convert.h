@@ -15,9 +15,8 @@ std::string jsonb_arg(FunctionCallInfo fcinfo, int argno);     // the jsonb's te
 Rational numeric_arg(FunctionCallInfo fcinfo, int argno, std::string_view name);
 std::string date_iso(DateADT date, std::string_view name);  // 22008 when infinite
 
-// Company-local calendar: the local date of an instant, and the instant a local date begins.
+// The company-local date of an instant (its instants: pg/local_day.h).
 DateADT local_date(TimestampTz at, const std::string& zone);
-TimestampTz local_midnight(DateADT day, const std::string& zone);
 
 // The first 40 characters of a value quoted in an error message (as left(value, 40) in SQL).
 std::string message_excerpt(const std::string& value);

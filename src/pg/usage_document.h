@@ -16,6 +16,12 @@ namespace billing::pg {
 std::string usage_document(const PlanConfig& config, DateADT start, DateADT end, DateADT today,
                            const UsageFacts& usage, bool with_projection);
 
+// The calls and appointments of the company-local dates [first_day, last_day] that started at
+// or before as_of (as_of may be infinite). Reads the rollup and raw rows without row level
+// security: for a company already checked against the caller. Inside an SPI connection.
+UsageFacts usage_up_to(int64 company, const std::string& zone, DateADT first_day, DateADT last_day,
+                       TimestampTz as_of);
+
 // The usage_current (or, with_projection, usage_projection) document of a company already
 // resolved against the caller (resolve_company), as of `as_of`. Inside an SPI connection.
 std::string usage_document_for(const Company& company, TimestampTz as_of, bool with_projection);

@@ -1,4 +1,4 @@
-// The dashboard's hottest reads in one C path (issue 5):
+// The dashboard's hottest reads in one C path:
 //   billing.usage_current(company bigint, as_of timestamptz) -> jsonb
 //   billing.usage_projection(company bigint, as_of timestamptz) -> jsonb
 //   billing._usage(company bigint, as_of timestamptz, with_projection boolean, api_name text) -> jsonb
@@ -14,6 +14,7 @@
 #include "pg/guard.h"
 #include "pg/index_lookup.h"
 #include "pg/kept_query.h"
+#include "pg/local_day.h"
 #include "pg/session.h"
 #include "pg/usage_document.h"
 
@@ -26,7 +27,9 @@ extern "C" {
 namespace billing::pg {
 namespace {
 
-// Today's raw rows up to as_of, for when the rollup's day holds something later than as_of.
+// The raw rows of local dates $5..$6 (zone $4) that started from $2, the first instant of
+// date $5, up to as_of ($3): for the days whose rollup rows hold something later than as_of.
+// (Where the clock goes back across midnight, other dates have instants in that range.)
 KeptQuery raw_calls_query(R"SQL(
 SELECT pg_catalog.count(*),
        pg_catalog.count(*) FILTER (WHERE k.status OPERATOR(pg_catalog.=) 'completed'),
@@ -34,16 +37,26 @@ SELECT pg_catalog.count(*),
   FROM billing.calls k
  WHERE k.company_id OPERATOR(pg_catalog.=) $1 AND k.started_at OPERATOR(pg_catalog.>=) $2
    AND k.started_at OPERATOR(pg_catalog.<=) $3
+   AND pg_catalog.timezone($4, k.started_at)::pg_catalog.date OPERATOR(pg_catalog.>=) $5
+   AND pg_catalog.timezone($4, k.started_at)::pg_catalog.date OPERATOR(pg_catalog.<=) $6
 )SQL",
-                            {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID});
+                            {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, DATEOID, DATEOID});
 
 KeptQuery raw_appointments_query(R"SQL(
 SELECT pg_catalog.count(*)
   FROM billing.appointments a
  WHERE a.company_id OPERATOR(pg_catalog.=) $1 AND a.booked_at OPERATOR(pg_catalog.>=) $2
    AND a.booked_at OPERATOR(pg_catalog.<=) $3 AND a.status OPERATOR(pg_catalog.<>) 'cancelled'
+   AND pg_catalog.timezone($4, a.booked_at)::pg_catalog.date OPERATOR(pg_catalog.>=) $5
+   AND pg_catalog.timezone($4, a.booked_at)::pg_catalog.date OPERATOR(pg_catalog.<=) $6
 )SQL",
-                                   {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID});
+                                   {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, DATEOID, DATEOID});
+
+// The company's time zone, read under the caller's row level security (billing.period_totals).
+KeptQuery visible_company_query(R"SQL(
+SELECT c.timezone FROM billing.companies c WHERE c.id OPERATOR(pg_catalog.=) $1
+)SQL",
+                                {INT8OID});
 
 struct Period {
   DateADT start;
@@ -175,15 +188,14 @@ std::optional<PricingPlan> plan_for_period(int64 company, DateADT first_day, Dat
   return result;
 }
 
-// The rollup's totals of [first_day, today], and today's own share of them.
-struct RollupTotals {
-  UsageFacts all;
-  UsageFacts today;
-  std::optional<TimestampTz> last_call_at;         // latest ever added to today's rows
-  std::optional<TimestampTz> last_appointment_at;
+// One rollup row: a company's day (or a slot of it).
+struct RollupRow {
+  DateADT day;
+  int64 calls, completed, seconds, appointments;
+  std::optional<TimestampTz> last_call_at, last_appointment_at;
 };
 
-RollupTotals rollup_totals(int64 company, DateADT first_day, DateADT today) {
+std::vector<RollupRow> rollup_rows(int64 company, DateADT first_day, DateADT last_day) {
   IndexLookup rollup("usage_daily", "usage_daily_pkey");
   const AttrNumber day = rollup.column("day"), calls = rollup.column("calls"),
                    completed = rollup.column("completed_calls"), seconds = rollup.column("seconds"),
@@ -191,36 +203,76 @@ RollupTotals rollup_totals(int64 company, DateADT first_day, DateADT today) {
                    last_appointment = rollup.column("last_appointment_at");
   rollup.add_key(1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(company));
   rollup.add_key(2, BTGreaterEqualStrategyNumber, F_DATE_GE, DateADTGetDatum(first_day));
-  rollup.add_key(2, BTLessEqualStrategyNumber, F_DATE_LE, DateADTGetDatum(today));
-  RollupTotals totals;
-  int64 all_seconds = 0, today_seconds = 0;
+  rollup.add_key(2, BTLessEqualStrategyNumber, F_DATE_LE, DateADTGetDatum(last_day));
+  std::vector<RollupRow> rows;
   while (rollup.next()) {
     bool is_null = false;
-    const int64 row_calls = DatumGetInt64(rollup.value(calls, &is_null));
-    const int64 row_completed = DatumGetInt64(rollup.value(completed, &is_null));
-    const int64 row_seconds = DatumGetInt64(rollup.value(seconds, &is_null));
-    const int64 row_appointments = DatumGetInt64(rollup.value(appointments, &is_null));
-    totals.all.calls_total += row_calls;
-    totals.all.calls_completed += row_completed;
-    all_seconds += row_seconds;
-    totals.all.appointments += row_appointments;
-    if (DatumGetDateADT(rollup.value(day, &is_null)) != today) continue;
-    totals.today.calls_total += row_calls;
-    totals.today.calls_completed += row_completed;
-    today_seconds += row_seconds;
-    totals.today.appointments += row_appointments;
+    RollupRow row{DatumGetDateADT(rollup.value(day, &is_null)), DatumGetInt64(rollup.value(calls, &is_null)),
+                  DatumGetInt64(rollup.value(completed, &is_null)), DatumGetInt64(rollup.value(seconds, &is_null)),
+                  DatumGetInt64(rollup.value(appointments, &is_null)), std::nullopt, std::nullopt};
     const Datum call_at = rollup.value(last_call, &is_null);
-    if (!is_null && (!totals.last_call_at || DatumGetTimestampTz(call_at) > *totals.last_call_at))
-      totals.last_call_at = DatumGetTimestampTz(call_at);
+    if (!is_null) row.last_call_at = DatumGetTimestampTz(call_at);
     const Datum appointment_at = rollup.value(last_appointment, &is_null);
-    if (!is_null && (!totals.last_appointment_at || DatumGetTimestampTz(appointment_at) > *totals.last_appointment_at))
-      totals.last_appointment_at = DatumGetTimestampTz(appointment_at);
+    if (!is_null) row.last_appointment_at = DatumGetTimestampTz(appointment_at);
+    rows.push_back(row);
   }
   rollup.close();
-  totals.all.total_seconds = all_seconds;
-  totals.today.total_seconds = today_seconds;
+  return rows;
+}
+
+}  // namespace
+
+// The rule of every usage figure: the calls and appointments of the local dates
+// [first_day, last_day] that started at or before as_of. Whole days from the rollup; from the
+// earliest day whose rollup rows hold something that started after as_of (today, or on a
+// clock that went back across midnight, yesterday too), the raw rows up to as_of instead.
+UsageFacts usage_up_to(int64 company, const std::string& zone, DateADT first_day, DateADT last_day,
+                       TimestampTz as_of) {
+  UsageFacts totals;
+  if (last_day < first_day) return totals;
+  const std::vector<RollupRow> rows = rollup_rows(company, first_day, last_day);
+  std::optional<DateADT> late_calls_from, late_appointments_from;  // rows arrive by day
+  for (const RollupRow& row : rows) {
+    if (!late_calls_from && row.last_call_at && *row.last_call_at > as_of) late_calls_from = row.day;
+    if (!late_appointments_from && row.last_appointment_at && *row.last_appointment_at > as_of)
+      late_appointments_from = row.day;
+  }
+  int64 seconds = 0;
+  for (const RollupRow& row : rows) {
+    if (!late_calls_from || row.day < *late_calls_from) {
+      totals.calls_total += row.calls;
+      totals.calls_completed += row.completed;
+      seconds += row.seconds;
+    }
+    if (!late_appointments_from || row.day < *late_appointments_from) totals.appointments += row.appointments;
+  }
+  const auto raw_arguments = [&](DateADT from_day, Datum (&arguments)[6]) {
+    arguments[0] = Int64GetDatum(company);
+    arguments[1] = TimestampTzGetDatum(local_day_instants(from_day, zone).first);
+    arguments[2] = TimestampTzGetDatum(as_of);
+    arguments[3] = text_datum(zone);
+    arguments[4] = DateADTGetDatum(from_day);
+    arguments[5] = DateADTGetDatum(last_day);
+  };
+  if (late_calls_from) {
+    Datum arguments[6];
+    raw_arguments(*late_calls_from, arguments);
+    raw_calls_query.run(arguments);
+    totals.calls_total += *result_int64(0, 1);
+    totals.calls_completed += *result_int64(0, 2);
+    seconds += *result_int64(0, 3);
+  }
+  if (late_appointments_from) {
+    Datum arguments[6];
+    raw_arguments(*late_appointments_from, arguments);
+    raw_appointments_query.run(arguments);
+    totals.appointments += *result_int64(0, 1);
+  }
+  totals.total_seconds = seconds;
   return totals;
 }
+
+namespace {
 
 // As to_char(day, 'YYYY-MM-DD'): a year BC prints as its number, without an era.
 std::string iso_date(DateADT day) {
@@ -245,27 +297,7 @@ std::string usage_document_for(const Company& company, TimestampTz as_of, bool w
                        {}, "Insert a row into billing.pricing_plans whose validity covers this date.");
   PlanConfig config{std::move(*plan), company.currency};
 
-  // Today's rollup rows count only if nothing in them started after as_of; otherwise today's raw
-  // rows up to as_of replace them.
-  const RollupTotals rollup = rollup_totals(company.id, period.start, today);
-  UsageFacts totals = rollup.all;
-  const bool calls_after_as_of = rollup.last_call_at && *rollup.last_call_at > as_of;
-  const bool appointments_after_as_of = rollup.last_appointment_at && *rollup.last_appointment_at > as_of;
-  if (calls_after_as_of || appointments_after_as_of) {
-    const Datum raw_arguments[3] = {Int64GetDatum(company.id),
-                                    TimestampTzGetDatum(local_midnight(today, company.timezone)),
-                                    TimestampTzGetDatum(as_of)};
-    if (calls_after_as_of) {
-      raw_calls_query.run(raw_arguments);
-      totals.calls_total += *result_int64(0, 1) - rollup.today.calls_total;
-      totals.calls_completed += *result_int64(0, 2) - rollup.today.calls_completed;
-      totals.total_seconds += *result_int64(0, 3) - rollup.today.total_seconds;
-    }
-    if (appointments_after_as_of) {
-      raw_appointments_query.run(raw_arguments);
-      totals.appointments += *result_int64(0, 1) - rollup.today.appointments;
-    }
-  }
+  const UsageFacts totals = usage_up_to(company.id, company.timezone, period.start, period.end, as_of);
   return usage_document(config, period.start, period.end, today, totals, with_projection);
 }
 
@@ -304,9 +336,36 @@ Datum usage_function(FunctionCallInfo fcinfo) {
   return jsonb_datum(usage(fcinfo, with_projection, &api_name));
 }
 
+// billing.period_totals(company, start_date, end_date, as_of): usage_up_to() of a company the
+// caller's row level security shows; zeros for one it hides, for an unknown one and for NULLs.
+Datum period_totals(FunctionCallInfo fcinfo) {
+  UsageFacts totals;
+  if (!PG_ARGISNULL(0) && !PG_ARGISNULL(1) && !PG_ARGISNULL(2) && !PG_ARGISNULL(3)) {
+    const int64 company = PG_GETARG_INT64(0);
+    spi_connect();
+    const Datum company_argument[1] = {Int64GetDatum(company)};
+    if (visible_company_query.run(company_argument) > 0) {
+      const std::string zone = *result_text(0, 1);
+      totals = usage_up_to(company, zone, PG_GETARG_DATEADT(1), PG_GETARG_DATEADT(2), PG_GETARG_TIMESTAMPTZ(3));
+    }
+    spi_finish();
+  }
+  const int64 seconds = static_cast<int64>(totals.total_seconds);
+  return call([&] {
+    TupleDesc descriptor = nullptr;
+    if (get_call_result_type(fcinfo, nullptr, &descriptor) != TYPEFUNC_COMPOSITE)
+      ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("period_totals must return a record")));
+    Datum values[4] = {Int64GetDatum(totals.calls_total), Int64GetDatum(totals.calls_completed),
+                       Int64GetDatum(seconds), Int64GetDatum(totals.appointments)};
+    bool nulls[4] = {false, false, false, false};
+    return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(descriptor), values, nulls));
+  });
+}
+
 }  // namespace
 }  // namespace billing::pg
 
+BILLING_SQL_FUNCTION(billing_period_totals, billing::pg::period_totals)
 BILLING_SQL_FUNCTION(billing_usage_current, billing::pg::usage_current)
 BILLING_SQL_FUNCTION(billing_usage_projection, billing::pg::usage_projection)
 BILLING_SQL_FUNCTION(billing_usage, billing::pg::usage_function)
