@@ -28,6 +28,21 @@ SELECT currency, minutes_cost, total_cost
   FROM billing.price('{"pricing_model":"combined","per_minute_rate":0.10,"per_appointment_rate":2,"currency":"JPY"}', 12.5, 0);
 SELECT currency, minutes_cost, total_cost
   FROM billing.price('{"pricing_model":"combined","per_minute_rate":0.10,"per_appointment_rate":2,"currency":"KWD"}', 12.55, 0);
+-- One currency of each ISO 4217 exponent: XPF and JPY 0, EUR 2, KWD 3, CLF 4 (12.3456 minutes
+-- at 0.10), against numeric's own rounding; codes ISO 4217 does not list are refused (22023).
+SELECT code, billing.currency_minor_unit(code) AS minor_unit, (c).minutes_cost,
+       (c).minutes_cost = round(12.3456 * 0.10, billing.currency_minor_unit(code)) AS rounds_like_numeric
+  FROM unnest(ARRAY['XPF', 'JPY', 'EUR', 'KWD', 'CLF', 'UYW']) AS code,
+       LATERAL billing.price(jsonb_build_object('pricing_model', 'combined', 'per_minute_rate', 0.10,
+                                                'per_appointment_rate', 2, 'currency', code), 12.3456, 0) AS c;
+SELECT code, regress.error_of(format($$SELECT billing.currency_minor_unit(%L)$$, code)) AS minor_unit,
+       regress.error_of(format($$SELECT billing.price('{"pricing_model":"combined","per_minute_rate":0.1,"per_appointment_rate":2,"currency":%s}', 1, 1)$$,
+                               to_jsonb(code))) AS price
+  FROM unnest(ARRAY['HRK', 'ANG', 'XAU', 'XTS', 'XXX', 'ABC', 'eur']) AS code;
+SELECT regress.error_of($$INSERT INTO billing.companies (id, name, currency) VALUES (9901, 'Zagreb', 'HRK')$$);
+SELECT regress.error_of($$INSERT INTO billing.companies (id, name, currency) VALUES (9902, 'Papeete', 'XPF')$$);
+SELECT billing.currency_minor_unit(currency) FROM billing.companies WHERE id = 9902;
+DELETE FROM billing.companies WHERE id = 9902;
 
 -- STRICT: a NULL argument gives a NULL charge, like any pure SQL function.
 SELECT billing.price(NULL::jsonb, 1, 1) IS NULL AS null_config,

@@ -32,6 +32,13 @@ $$;
 COMMENT ON FUNCTION billing.is_valid_timezone(text) IS
     'true when the text is an IANA time zone name that PostgreSQL knows';
 
+-- The decimals of an active ISO 4217 currency (src/core/currency.cpp); 22023 for any other code.
+CREATE FUNCTION billing.currency_minor_unit(code text) RETURNS integer
+LANGUAGE C IMMUTABLE PARALLEL SAFE STRICT
+AS 'MODULE_PATHNAME', 'billing_currency_minor_unit';
+COMMENT ON FUNCTION billing.currency_minor_unit(text) IS
+    'Decimals of an active ISO 4217 currency code (JPY and XPF 0, EUR 2, KWD 3, CLF 4); 22023 for any other code';
+
 CREATE TABLE billing.companies (
     id                 bigint PRIMARY KEY,
     name               text NOT NULL,
@@ -42,7 +49,8 @@ CREATE TABLE billing.companies (
     created_at         timestamptz NOT NULL DEFAULT pg_catalog.now(),
     CONSTRAINT companies_name_check CHECK (pg_catalog.length(name) BETWEEN 1 AND 200),
     CONSTRAINT companies_timezone_check CHECK (billing.is_valid_timezone(timezone)),
-    CONSTRAINT companies_currency_check CHECK (currency OPERATOR(pg_catalog.~) '^[A-Z]{3}$'::text),
+    -- An unknown code raises 22023 from the function (a plain CHECK would say only 23514).
+    CONSTRAINT companies_currency_check CHECK (billing.currency_minor_unit(currency) IS NOT NULL),
     CONSTRAINT companies_billing_anchor_day_check CHECK (billing_anchor_day BETWEEN 1 AND 28)
 );
 COMMENT ON TABLE billing.companies IS

@@ -47,7 +47,7 @@ GRANT EXECUTE ON FUNCTION
     billing.price(billing.pricing_plans, numeric, numeric), billing.price_seconds(jsonb, numeric, numeric),
     billing.plan_config(billing.pricing_plans), billing.charge_lines(billing.pricing_plans, text, bigint, bigint),
     billing.csv_record(text[]), billing.is_valid_timezone(text), billing.looks_like_card_number(text),
-    billing.local_day_start(date, text), billing.local_day_end(date, text)
+    billing.local_day_start(date, text), billing.local_day_end(date, text), billing.currency_minor_unit(text)
     TO PUBLIC;
 
 -- Reading: the dashboard API (audited; see the README) and the scope helpers (not audited: they

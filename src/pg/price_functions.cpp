@@ -62,3 +62,16 @@ Datum price_seconds(FunctionCallInfo fcinfo) { return charge_of(fcinfo, 60); }
 
 BILLING_SQL_FUNCTION(billing_price_jsonb, billing::pg::price_jsonb)
 BILLING_SQL_FUNCTION(billing_price_seconds, billing::pg::price_seconds)
+
+namespace billing::pg {
+namespace {
+
+// billing.currency_minor_unit(code text) -> integer: 22023 for a code ISO 4217 does not list.
+Datum currency_minor_unit_sql(FunctionCallInfo fcinfo) {
+  return Int32GetDatum(currency_minor_unit(text_arg(fcinfo, 0)));
+}
+
+}  // namespace
+}  // namespace billing::pg
+
+BILLING_SQL_FUNCTION(billing_currency_minor_unit, billing::pg::currency_minor_unit_sql)

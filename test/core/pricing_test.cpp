@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/currency.h"
+
 #include "core/errors.h"
 
 namespace billing {
@@ -100,6 +102,28 @@ TEST(Pricing, MinorUnitsOfTheCurrency) {
   const PricingPlan plan = plan_from(kCombined);
   EXPECT_EQ(price(plan, dec("12.5"), 0, 0).minutes_cost, dec("1"));    // JPY: 1.25 -> 1
   EXPECT_EQ(price(plan, dec("12.55"), 0, 3).minutes_cost, dec("1.255"));  // KWD
+}
+
+TEST(Currency, MinorUnitsOfEachExponent) {
+  EXPECT_EQ(currency_minor_unit("XPF"), 0);
+  EXPECT_EQ(currency_minor_unit("JPY"), 0);
+  EXPECT_EQ(currency_minor_unit("EUR"), 2);
+  EXPECT_EQ(currency_minor_unit("XCG"), 2);
+  EXPECT_EQ(currency_minor_unit("KWD"), 3);
+  EXPECT_EQ(currency_minor_unit("CLF"), 4);
+  EXPECT_EQ(currency_minor_unit("UYW"), 4);
+}
+
+TEST(Currency, RefusesCodesThatAreNotActive) {
+  for (const char* code : {"HRK", "SLL", "ZWL", "ANG", "XAU", "XDR", "XTS", "XXX", "ABC", "EURO", "eur", ""})
+    EXPECT_THROW(currency_minor_unit(code), BillingError) << code;
+}
+
+TEST(Currency, TableIsSortedWithoutDuplicates) {
+  const auto& codes = accepted_currencies();
+  EXPECT_GT(codes.size(), 150u);
+  for (size_t i = 1; i < codes.size(); ++i) EXPECT_LT(codes[i - 1].first, codes[i].first);
+  for (const auto& [code, minor] : codes) EXPECT_EQ(currency_minor_unit(code), minor);
 }
 
 TEST(Pricing, VeryLargeUsageStaysExact) {
