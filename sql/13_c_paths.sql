@@ -195,7 +195,23 @@ DROP ROLE regress_bypass;
 
 -- A re-created extension in the same session: the kept plans and index reads find the new tables.
 SELECT billing.usage_current(801, '2025-06-10 23:00-04') -> 'calls' ->> 'total' AS before_drop;
+-- While invoices exist, dropping the extension (which would delete them with its tables) is
+-- refused, however it is asked for; a superuser's explicit setting lets it through.
+SELECT count(*) > 0 AS invoices_exist FROM billing.invoices;
+SELECT regress.error_of('DROP EXTENSION company_billing');
+SELECT regress.error_of('DROP EXTENSION company_billing CASCADE');
+SELECT regress.error_of('DROP EXTENSION IF EXISTS pg_nonexistent, company_billing CASCADE');
+SELECT regress.error_of('DROP EXTENSION btree_gist CASCADE');
+SELECT regress.error_of('DROP SCHEMA billing CASCADE');
+SELECT count(*) > 0 AS invoices_kept FROM billing.invoices;
+CREATE ROLE regress_not_superuser;
+SET ROLE regress_not_superuser;
+SELECT regress.error_of('SET billing.allow_drop_with_invoices = on');
+RESET ROLE;
+DROP ROLE regress_not_superuser;
+SET billing.allow_drop_with_invoices = on;
 DROP EXTENSION company_billing CASCADE;
+RESET billing.allow_drop_with_invoices;
 CREATE EXTENSION company_billing;
 INSERT INTO billing.companies (id, name) VALUES (801, 'Re-created');
 INSERT INTO billing.pricing_plans (company_id, pricing_model, base_fee, included_minutes, overage_per_minute, valid_from)

@@ -213,3 +213,11 @@ SELECT billing.record_call(799001, 'first-hour', '2024-11-03 04:30+00', 60, 'com
 SELECT billing.usage_current(799001, '2024-11-03 17:00+00') -> 'calls' AS calls_at_noon;
 SELECT billing.local_day_start('2024-11-03', 'America/Havana') AS first_midnight,
        '2024-11-03'::timestamp AT TIME ZONE 'America/Havana' AS second_midnight;
+
+-- The companies of this test leave (the month-end tests close every company's periods).
+DELETE FROM billing.calls WHERE company_id > 700000;
+DELETE FROM billing.appointments WHERE company_id > 700000;
+DELETE FROM billing.billing_periods WHERE company_id > 700000;
+DELETE FROM billing.pricing_plans WHERE company_id > 700000;
+DELETE FROM billing.usage_daily WHERE company_id > 700000;
+DELETE FROM billing.companies WHERE id > 700000;

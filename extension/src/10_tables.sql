@@ -358,3 +358,20 @@ CREATE TABLE billing.usage_daily (
 );
 COMMENT ON TABLE billing.usage_daily IS
     'Derived, exact per-day usage (kept by triggers; rebuilt by rebuild_usage_daily, never dumped)';
+
+-- The usage of raw rows that billing.archive_calls() removed from closed periods, per company
+-- and local day: the rollup keeps it, and raw_usage_daily() adds it back, so the rollup stays
+-- verifiable and rebuildable without the rows. Written only by archive_calls(); dumped.
+CREATE TABLE billing.archived_usage_daily (
+    company_id      bigint NOT NULL REFERENCES billing.companies (id),
+    day             date NOT NULL,
+    calls           bigint NOT NULL,
+    completed_calls bigint NOT NULL,
+    seconds         bigint NOT NULL,
+    appointments    bigint NOT NULL,
+    archived_at     timestamptz NOT NULL,
+    CONSTRAINT archived_usage_daily_pkey PRIMARY KEY (company_id, day)
+);
+COMMENT ON TABLE billing.archived_usage_daily IS
+    'Usage of the raw calls and appointments archive_calls() removed, per company-local day';
+SELECT pg_catalog.pg_extension_config_dump('billing.archived_usage_daily', '');

@@ -38,8 +38,9 @@ ALTER TABLE billing.appointments ENABLE ALWAYS TRIGGER appointments_roll_up_inse
 ALTER TABLE billing.appointments ENABLE ALWAYS TRIGGER appointments_roll_up_update;
 ALTER TABLE billing.appointments ENABLE ALWAYS TRIGGER appointments_roll_up_delete;
 
--- The raw per-day usage of one company (or all), straight from calls and appointments: what
--- the rollup must always equal. The one definition used to rebuild and to verify it.
+-- The raw per-day usage of one company (or all), straight from calls and appointments (and
+-- the archived usage of rows archive_calls() removed): what the rollup must always equal. The
+-- one definition used to rebuild and to verify it.
 CREATE FUNCTION billing.raw_usage_daily(company bigint)
 RETURNS TABLE (company_id bigint, day date, calls bigint, completed_calls bigint, seconds bigint,
                appointments bigint, last_call_at timestamptz, last_appointment_at timestamptz)
@@ -58,7 +59,11 @@ AS $$
             SELECT a.company_id, (a.booked_at AT TIME ZONE c.timezone)::date, 0, 0, 0,
                    (a.status <> 'cancelled')::int, NULL, a.booked_at
               FROM billing.appointments a JOIN billing.companies c ON c.id = a.company_id
-             WHERE raw_usage_daily.company IS NULL OR a.company_id = raw_usage_daily.company) AS x
+             WHERE raw_usage_daily.company IS NULL OR a.company_id = raw_usage_daily.company
+            UNION ALL
+            SELECT r.company_id, r.day, r.calls, r.completed_calls, r.seconds, r.appointments, NULL, NULL
+              FROM billing.archived_usage_daily r
+             WHERE raw_usage_daily.company IS NULL OR r.company_id = raw_usage_daily.company) AS x
      GROUP BY x.company_id, x.day
 $$;
 COMMENT ON FUNCTION billing.raw_usage_daily(bigint) IS
@@ -153,26 +158,39 @@ COMMENT ON FUNCTION billing.usage_projection(bigint, timestamptz) IS
 
 -- Usage and charges of every stored period, set-based from the rollup: one query for all
 -- companies, usable in CREATE MATERIALIZED VIEW (unique on period_id, so also REFRESH
--- MATERIALIZED VIEW CONCURRENTLY). Periods without a plan have NULL charges. It runs with the
--- caller's rights (security_invoker), so row level security shows each role its own company only.
+-- MATERIALIZED VIEW CONCURRENTLY). Two sets of figures, never to be confused:
+--   calls .. total_cost: the usage the period holds now, priced under its plan (NULL charges
+--     without a plan); after a late call into a closed period it differs from what was billed;
+--   invoice_*: the invoice issued when the period closed, as issued (its total includes the
+--     adjustments for earlier periods it carries);
+--   invoiced_*: everything billed for this period's usage so far, on its own invoice and as
+--     adjustment lines of later ones; total_cost - invoiced_amount is what the next invoice
+--     will adjust.
+-- It runs with the caller's rights (security_invoker), so row level security shows each role
+-- its own company only.
 CREATE VIEW billing.period_usage WITH (security_invoker = true) AS
 SELECT p.id AS period_id, p.company_id, p.start_date, p.end_date, p.status,
        COALESCE(u.calls, 0) AS calls, COALESCE(u.completed_calls, 0) AS completed_calls,
        pg_catalog.round(COALESCE(u.seconds, 0) / 60.0, 2) AS minutes, COALESCE(u.appointments, 0) AS appointments,
        plan.pricing_model, c.currency, (priced.charge).base_fee, (priced.charge).minutes_cost,
-       (priced.charge).appointments_cost, (priced.charge).total_cost
+       (priced.charge).appointments_cost, (priced.charge).total_cost,
+       i.id AS invoice_id, i.number AS invoice_number, i.status AS invoice_status, i.total AS invoice_total,
+       pg_catalog.round(billed.seconds / 60.0, 2) AS invoiced_minutes, billed.appointments AS invoiced_appointments,
+       billed.amount AS invoiced_amount
   FROM billing.billing_periods p
   JOIN billing.companies c ON c.id = p.company_id
+  LEFT JOIN billing.invoices i ON i.billing_period_id = p.id
   LEFT JOIN LATERAL (
         SELECT pg_catalog.sum(d.calls) AS calls, pg_catalog.sum(d.completed_calls) AS completed_calls,
                pg_catalog.sum(d.seconds) AS seconds, pg_catalog.sum(d.appointments) AS appointments
           FROM billing.usage_daily d
          WHERE d.company_id = p.company_id AND d.day BETWEEN p.start_date AND p.end_date) AS u ON true
   LEFT JOIN LATERAL (
-        SELECT pp.* FROM billing.pricing_plans pp
-         WHERE pp.company_id = p.company_id AND pp.valid_from <= p.end_date
-           AND (pp.valid_until IS NULL OR pp.valid_until >= p.start_date)
-         ORDER BY pp.valid_from DESC LIMIT 1) AS plan ON true
+        SELECT pg_catalog.sum(l.billed_seconds) AS seconds, pg_catalog.sum(l.billed_appointments) AS appointments,
+               pg_catalog.sum(l.amount) AS amount
+          FROM billing.invoice_lines l
+         WHERE l.company_id = p.company_id AND l.billed_period_id = p.id) AS billed ON true
+  LEFT JOIN LATERAL billing.plan_for_period(p.company_id, p.start_date, p.end_date) AS plan ON true
   -- Priced once per period (OFFSET 0 keeps the subquery, and so the single call, intact), and
   -- only where a plan applies.
   LEFT JOIN LATERAL (

@@ -94,7 +94,8 @@ CREATE TRIGGER billing_periods_updated_closed_by_close_period BEFORE UPDATE ON b
     EXECUTE FUNCTION billing._written_only_by('close_period');
 
 -- Creates every missing period up to the one containing as_of, for every active company,
--- from the period of its first plan's valid_from. Idempotent; returns how many it created.
+-- from the period of its first plan's valid_from, where a plan applies: none after its plans
+-- have all ended, none in a gap between two plans. Idempotent; returns how many it created.
 CREATE FUNCTION billing._ensure_periods_impl(as_of timestamptz) RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -109,15 +110,18 @@ DECLARE
 BEGIN
     FOR company_row IN
         SELECT c.id, c.timezone,
-               (SELECT pg_catalog.min(p.valid_from) FROM billing.pricing_plans p WHERE p.company_id = c.id) AS first_day
+               (SELECT pg_catalog.min(p.valid_from) FROM billing.pricing_plans p WHERE p.company_id = c.id) AS first_day,
+               (SELECT pg_catalog.max(COALESCE(p.valid_until, 'infinity'::date)) FROM billing.pricing_plans p
+                 WHERE p.company_id = c.id) AS last_day
           FROM billing.companies c WHERE c.active ORDER BY c.id
     LOOP
         CONTINUE WHEN company_row.first_day IS NULL;
-        today := (as_of AT TIME ZONE company_row.timezone)::date;
+        today := LEAST((as_of AT TIME ZONE company_row.timezone)::date, company_row.last_day);
         day := company_row.first_day;
         WHILE day <= today LOOP
             SELECT * INTO period FROM billing.period_for(company_row.id, day);
-            IF period.period_id IS NULL THEN
+            IF period.period_id IS NULL
+               AND (billing.plan_for_period(company_row.id, period.start_date, period.end_date)).id IS NOT NULL THEN
                 -- A concurrent ensure_periods() may insert the same period: the exclusion
                 -- constraint makes that a no-op here.
                 INSERT INTO billing.billing_periods (company_id, start_date, end_date)
@@ -173,6 +177,14 @@ BEGIN
     IF period_row.status = 'closed' THEN
         SELECT * INTO invoice FROM billing.invoices i WHERE i.billing_period_id = period_row.id;
         RETURN invoice;
+    END IF;
+    -- Whether a period has ended is a fact of the real clock: an as_of in the future would
+    -- close a running period early.
+    IF as_of > pg_catalog.now() THEN
+        RAISE EXCEPTION 'as_of is later than now(): a period closes only once it has ended'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('as_of is %s, now() is %s.', as_of, pg_catalog.now()),
+                  HINT = 'Pass an as_of at or before now(), or leave it out.';
     END IF;
     SELECT * INTO STRICT company_row FROM billing.companies c WHERE c.id = period_row.company_id;
     today := (as_of AT TIME ZONE company_row.timezone)::date;
@@ -262,6 +274,75 @@ LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'billing_api_call';
 COMMENT ON FUNCTION billing.close_period(bigint, timestamptz) IS
     'Closes an ended period and returns its invoice (the same invoice when called again)';
+
+-- The daily month-end job: stores the missing periods (ensure_periods), then closes every ended
+-- open period of every company, each in a subtransaction of its own, so that one failure
+-- stops nothing else. One row per period it tried: 'closed' with its invoice, 'no_plan' for a
+-- period no plan applies to (it bills nothing and stays open until a plan covers it), or
+-- 'failed' with the error's SQLSTATE and message.
+CREATE FUNCTION billing._close_ended_periods_impl(as_of timestamptz)
+RETURNS TABLE (period_id bigint, company_id bigint, start_date date, end_date date, status text,
+               invoice_id bigint, invoice_number text, invoice_total numeric, error_sqlstate text,
+               error_message text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    period_row record;
+    invoice billing.invoices;
+BEGIN
+    IF as_of > pg_catalog.now() THEN
+        RAISE EXCEPTION 'as_of is later than now(): a period closes only once it has ended'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('as_of is %s, now() is %s.', as_of, pg_catalog.now()),
+                  HINT = 'Pass an as_of at or before now(), or leave it out.';
+    END IF;
+    PERFORM billing.ensure_periods(as_of);
+    FOR period_row IN
+        SELECT bp.id, bp.company_id, bp.start_date, bp.end_date
+          FROM billing.billing_periods bp JOIN billing.companies c ON c.id = bp.company_id
+         WHERE bp.status = 'open' AND bp.end_date < (as_of AT TIME ZONE c.timezone)::date
+         ORDER BY bp.end_date, bp.company_id
+    LOOP
+        period_id := period_row.id;
+        company_id := period_row.company_id;
+        start_date := period_row.start_date;
+        end_date := period_row.end_date;
+        invoice_id := NULL; invoice_number := NULL; invoice_total := NULL;
+        error_sqlstate := NULL; error_message := NULL;
+        BEGIN
+            invoice := billing.close_period(period_row.id, as_of);
+            status := 'closed';
+            invoice_id := invoice.id;
+            invoice_number := invoice.number;
+            invoice_total := invoice.total;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS error_sqlstate = RETURNED_SQLSTATE, error_message = MESSAGE_TEXT;
+            status := CASE WHEN error_sqlstate = 'P0002' THEN 'no_plan' ELSE 'failed' END;
+        END;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+
+CREATE FUNCTION billing.close_ended_periods(as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (period_id bigint, company_id bigint, start_date date, end_date date, status text,
+               invoice_id bigint, invoice_number text, invoice_total numeric, error_sqlstate text,
+               error_message text)
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'billing_api_call';
+COMMENT ON FUNCTION billing.close_ended_periods(timestamptz) IS
+    'Month end for a daily job: closes every ended open period of every company, one row per period (closed, no_plan or failed with its SQLSTATE)';
+
+-- DROP EXTENSION company_billing deletes the extension's tables, issued invoices included: while
+-- any exist it is refused (and so are DROP EXTENSION btree_gist CASCADE and DROP SCHEMA billing
+-- CASCADE), unless a superuser sets billing.allow_drop_with_invoices = on in that session.
+CREATE FUNCTION billing._refuse_drop_with_invoices() RETURNS event_trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'billing_refuse_drop_with_invoices';
+CREATE EVENT TRIGGER company_billing_keeps_invoices ON ddl_command_start
+    WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA')
+    EXECUTE FUNCTION billing._refuse_drop_with_invoices();
 
 -- Records a payment outcome or a void, and the PDF URL the application supplies.
 CREATE FUNCTION billing._mark_invoice_impl(invoice bigint, status text, pdf_url text,

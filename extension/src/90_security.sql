@@ -9,7 +9,7 @@ DECLARE
 BEGIN
     FOREACH table_name IN ARRAY ARRAY['companies', 'pricing_plans', 'billing_periods', 'calls', 'appointments',
                                       'invoices', 'invoice_lines', 'payment_methods', 'viewer_companies', 'audit_log',
-                                      'usage_daily'] LOOP
+                                      'usage_daily', 'archived_usage_daily'] LOOP
         EXECUTE pg_catalog.format('ALTER TABLE billing.%I ENABLE ROW LEVEL SECURITY', table_name);
         EXECUTE pg_catalog.format('ALTER TABLE billing.%I FORCE ROW LEVEL SECURITY', table_name);
         EXECUTE pg_catalog.format('CREATE POLICY %I ON billing.%I TO billing_admin USING (true) WITH CHECK (true)',
@@ -18,7 +18,8 @@ BEGIN
     -- Viewers and the application read one company: the scalar subquery evaluates the company
     -- once per statement.
     FOREACH table_name IN ARRAY ARRAY['pricing_plans', 'billing_periods', 'calls', 'appointments',
-                                      'invoices', 'invoice_lines', 'payment_methods', 'usage_daily'] LOOP
+                                      'invoices', 'invoice_lines', 'payment_methods', 'usage_daily',
+                                      'archived_usage_daily'] LOOP
         EXECUTE pg_catalog.format(
             'CREATE POLICY %I ON billing.%I FOR SELECT TO billing_viewer, billing_app '
             'USING (company_id OPERATOR(pg_catalog.=) (SELECT billing.current_company()))',
@@ -64,7 +65,7 @@ GRANT EXECUTE ON FUNCTION
     TO billing_viewer, billing_app, billing_admin;
 GRANT SELECT ON billing.companies, billing.pricing_plans, billing.billing_periods, billing.calls,
     billing.appointments, billing.invoices, billing.invoice_lines, billing.payment_methods,
-    billing.usage_daily, billing.period_usage
+    billing.usage_daily, billing.archived_usage_daily, billing.period_usage
     TO billing_viewer, billing_app;
 GRANT SELECT ON billing.viewer_companies TO billing_viewer;
 GRANT SELECT ON billing.period_usage TO billing_admin;
@@ -80,10 +81,12 @@ GRANT EXECUTE ON FUNCTION
     billing.record_call(bigint, text, timestamptz, integer, text),
     billing.record_appointment(bigint, text, timestamptz, text, text),
     billing.ensure_periods(timestamptz), billing.close_period(bigint, timestamptz),
+    billing.close_ended_periods(timestamptz),
     billing.mark_invoice(bigint, text, text, timestamptz),
     billing.grant_company_access(regrole, bigint), billing.revoke_company_access(regrole, bigint),
     billing.audit_flush_wait(interval),
-    billing.rebuild_usage_daily(bigint), billing.verify_usage_daily(bigint), billing.raw_usage_daily(bigint)
+    billing.rebuild_usage_daily(bigint), billing.verify_usage_daily(bigint), billing.raw_usage_daily(bigint),
+    billing.archive_calls(date)
     TO billing_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA billing TO billing_admin;
 REVOKE INSERT, UPDATE, DELETE ON billing.period_usage FROM billing_admin;

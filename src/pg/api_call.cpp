@@ -1,6 +1,7 @@
 // The C entry point of the API functions whose body is PL/pgSQL (symbol billing_api_call):
 //   usage_trends, billing_history, company_payment_methods, diagnose, upcoming_charges,
-//   period_detail, period_csv_lines, period_csv, ensure_periods, close_period, mark_invoice.
+//   period_detail, period_csv_lines, period_csv, ensure_periods, close_period,
+//   close_ended_periods, mark_invoice, archive_calls.
 //
 // Each API function billing.<name> is declared LANGUAGE C with this symbol; its body is the
 // internal function billing._<name>_impl (period_csv: _period_csv_lines_impl), which no group
@@ -66,7 +67,9 @@ constexpr ApiSpec kApis[] = {
     {"period_csv", Scope::kPeriod, true, "_period_csv_lines_impl", false, true},
     {"ensure_periods", Scope::kNone, false, "_ensure_periods_impl", false, false},
     {"close_period", Scope::kNone, false, "_close_period_impl", false, false},
+    {"close_ended_periods", Scope::kNone, false, "_close_ended_periods_impl", false, false},
     {"mark_invoice", Scope::kNone, false, "_mark_invoice_impl", false, false},
+    {"archive_calls", Scope::kNone, false, "_archive_calls_impl", false, false},
 };
 
 struct ResolvedApi {

@@ -1,4 +1,4 @@
-// Ingestion's hot path in C (issue 5):
+// Ingestion's hot path in C:
 //   billing.record_call(company bigint, external_id text, started_at timestamptz,
 //                       duration_sec integer, status text) -> boolean
 // The same checks, messages and SQLSTATEs as the PL/pgSQL version of 1.0, then one kept INSERT

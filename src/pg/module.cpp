@@ -21,6 +21,10 @@ void _PG_init(void) {
   DefineCustomBoolVariable("billing.audit", "Records every API read in billing.audit_log.",
                            "Needs company_billing in shared_preload_libraries.", &audit_enabled,
                            true, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("billing.allow_drop_with_invoices",
+                           "Lets DROP EXTENSION company_billing delete issued invoices.",
+                           "Superusers only; for the session that drops the extension.", &allow_drop_with_invoices,
+                           false, PGC_SUSET, 0, nullptr, nullptr, nullptr);
   register_running_api_reset();
   // Settings of the shared memory and the audit writer exist only when the library is
   // preloaded (PostgreSQL refuses to create postmaster-level settings later).

@@ -1,4 +1,4 @@
-// The rollup triggers in C (issue 5): billing._roll_up_calls() and billing._roll_up_appointments(),
+// The rollup triggers in C: billing._roll_up_calls() and billing._roll_up_appointments(),
 // statement-level AFTER triggers with transition tables on billing.calls and billing.appointments.
 //
 // They add the statement's new rows to billing.usage_daily and subtract its old rows, per company,
@@ -17,6 +17,7 @@
 #include "pg/index_lookup.h"
 #include "pg/kept_query.h"
 #include "pg/session.h"
+#include "pg/write_guard.h"
 
 extern "C" {
 #include "commands/trigger.h"
@@ -139,6 +140,9 @@ Datum roll_up(FunctionCallInfo fcinfo, Table table) {
   const TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
   if (!TRIGGER_FIRED_FOR_STATEMENT(trigger->tg_event) || !TRIGGER_FIRED_AFTER(trigger->tg_event))
     throw BillingError("39P01", "company_billing: the rollup trigger must fire AFTER ... FOR EACH STATEMENT");
+  // archive_calls() moves closed periods' raw rows out: their usage stays in the rollup (and is
+  // recorded in billing.archived_usage_daily), so the rows it deletes are not subtracted.
+  if (TRIGGER_FIRED_BY_DELETE(trigger->tg_event) && api_is_running("archive_calls")) return PointerGetDatum(nullptr);
 
   spi_connect();
   Zones zones;

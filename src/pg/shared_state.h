@@ -60,6 +60,7 @@ extern int audit_queue_size;
 extern int rate_limit_keys;
 extern int viewer_rate_limit;
 extern bool audit_enabled;
+extern bool allow_drop_with_invoices;  // src/pg/drop_guard.cpp
 extern char* audit_database;
 
 // The shared state, or nullptr when the library was not preloaded.

@@ -1,0 +1,75 @@
+------------------------------------------------------------------------------------------
+-- Retention: raw rows of closed periods leave, their usage stays (docs/design.md, "Billing
+-- rules"). The rollup keeps every archived day, billing.archived_usage_daily (10_tables.sql)
+-- keeps its totals for verify_usage_daily() and rebuild_usage_daily().
+------------------------------------------------------------------------------------------
+
+-- Retention: removes the raw calls and appointments of closed periods whose last day is before
+-- `before`, keeping their usage in the rollup (and its per-day totals in archived_usage_daily),
+-- so that trends, history, period pages, invoices and the adjustments of later invoices stay
+-- exactly as they were. Open periods and days outside any closed period are never touched.
+-- Returns, per company, the rows it removed.
+CREATE FUNCTION billing._archive_calls_impl(before date)
+RETURNS TABLE (company_id bigint, calls bigint, appointments bigint)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF before IS NULL THEN
+        RAISE EXCEPTION 'before must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT pg_catalog.isfinite(before) THEN
+        RAISE EXCEPTION 'before must be a finite date' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN QUERY
+    WITH closed AS (
+        SELECT bp.company_id, bp.start_date, bp.end_date, c.timezone,
+               billing.local_day_start(bp.start_date, c.timezone) AS period_from,
+               billing.local_day_end(bp.end_date, c.timezone) AS period_until
+          FROM billing.billing_periods bp JOIN billing.companies c ON c.id = bp.company_id
+         WHERE bp.status = 'closed' AND bp.end_date < before
+    ), removed_calls AS (
+        DELETE FROM billing.calls k USING closed p
+         WHERE k.company_id = p.company_id AND k.started_at >= p.period_from AND k.started_at < p.period_until
+           AND (k.started_at AT TIME ZONE p.timezone)::date BETWEEN p.start_date AND p.end_date
+        RETURNING k.company_id, (k.started_at AT TIME ZONE p.timezone)::date AS day,
+                  (k.status = 'completed')::int AS completed, k.duration_sec
+    ), removed_appointments AS (
+        DELETE FROM billing.appointments a USING closed p
+         WHERE a.company_id = p.company_id AND a.booked_at >= p.period_from AND a.booked_at < p.period_until
+           AND (a.booked_at AT TIME ZONE p.timezone)::date BETWEEN p.start_date AND p.end_date
+        RETURNING a.company_id, (a.booked_at AT TIME ZONE p.timezone)::date AS day, (a.status <> 'cancelled')::int AS booked
+    ), per_day AS (
+        SELECT x.company_id, x.day, pg_catalog.sum(x.calls)::bigint AS calls, pg_catalog.sum(x.completed)::bigint AS completed,
+               pg_catalog.sum(x.seconds)::bigint AS seconds, pg_catalog.sum(x.booked)::bigint AS booked,
+               pg_catalog.sum(x.rows_of_calls)::bigint AS rows_of_calls, pg_catalog.sum(x.rows_of_appointments)::bigint AS rows_of_appointments
+          FROM (SELECT r.company_id, r.day, 1 AS calls, r.completed, r.duration_sec AS seconds, 0 AS booked,
+                       1 AS rows_of_calls, 0 AS rows_of_appointments FROM removed_calls r
+                UNION ALL
+                SELECT r.company_id, r.day, 0, 0, 0, r.booked, 0, 1 FROM removed_appointments r) AS x
+         GROUP BY x.company_id, x.day
+    ), archived AS (
+        INSERT INTO billing.archived_usage_daily AS d (company_id, day, calls, completed_calls, seconds, appointments, archived_at)
+        SELECT r.company_id, r.day, r.calls, r.completed, r.seconds, r.booked, pg_catalog.now() FROM per_day r
+        ON CONFLICT ON CONSTRAINT archived_usage_daily_pkey DO UPDATE
+           SET calls = d.calls + excluded.calls, completed_calls = d.completed_calls + excluded.completed_calls,
+               seconds = d.seconds + excluded.seconds, appointments = d.appointments + excluded.appointments,
+               archived_at = excluded.archived_at
+        RETURNING d.company_id
+    )
+    SELECT r.company_id, pg_catalog.sum(r.rows_of_calls)::bigint, pg_catalog.sum(r.rows_of_appointments)::bigint
+      FROM per_day r
+     WHERE EXISTS (SELECT FROM archived)
+     GROUP BY r.company_id ORDER BY r.company_id;
+END
+$$;
+
+CREATE FUNCTION billing.archive_calls(before date)
+RETURNS TABLE (company_id bigint, calls bigint, appointments bigint)
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'billing_api_call';
+COMMENT ON FUNCTION billing.archive_calls(date) IS
+    'Retention: removes the raw calls and appointments of closed periods ended before a date; every figure and invoice stays as it was';
+
+CREATE TRIGGER archived_usage_daily_written_by_archive_calls BEFORE INSERT OR UPDATE ON billing.archived_usage_daily
+    FOR EACH ROW EXECUTE FUNCTION billing._written_only_by('archive_calls');
