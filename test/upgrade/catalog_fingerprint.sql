@@ -60,5 +60,10 @@ SELECT line FROM (
     SELECT 'type ' || t.typname FROM pg_catalog.pg_type t
      WHERE t.oid IN (SELECT objid FROM members WHERE classid = 'pg_catalog.pg_type'::pg_catalog.regclass)
     UNION ALL
+    SELECT 'event trigger ' || et.evtname || ' on ' || et.evtevent || ' tags ' || COALESCE(et.evttags::text, '')
+           || ' function ' || et.evtfoid::pg_catalog.regprocedure::text || ' enabled ' || et.evtenabled::text
+      FROM pg_catalog.pg_event_trigger et
+     WHERE et.oid IN (SELECT objid FROM members WHERE classid = 'pg_catalog.pg_event_trigger'::pg_catalog.regclass)
+    UNION ALL
     SELECT 'schema billing acl ' || COALESCE(n.nspacl::text, 'default') FROM pg_catalog.pg_namespace n WHERE n.nspname = 'billing'
 ) x ORDER BY line COLLATE "C";
