@@ -4,7 +4,7 @@
 # Debian packages the build and the tests need.
 BILLING_PACKAGES=(make g++ cmake postgresql-15 postgresql-contrib postgresql-server-dev-15
                   libboost-dev nlohmann-json3-dev libgtest-dev
-                  clang libclang-rt-14-dev sqlsmith libbenchmark-dev)
+                  clang libclang-rt-14-dev sqlsmith libbenchmark-dev postgresql-15-cron python3-psycopg2)
 
 log() { printf '\n==> %s\n' "$*"; }
 
@@ -38,7 +38,8 @@ as_cluster_owner() {
 
 # start_cluster NAME [extra postgres -c settings...]
 # Starts a throwaway cluster under build/NAME in the checkout (or under /tmp when the checkout
-# is not reachable by the postgres user), listening on a unix socket only. Sets PGHOST, PGPORT,
+# is not reachable by the postgres user), listening on a unix socket only (port CLUSTER_PORT,
+# 54329 unless set, so that a test can run a second cluster beside the first). Sets PGHOST, PGPORT,
 # PGUSER, PGDATABASE and CLUSTER_DIR, and stops the cluster when the calling shell exits.
 start_cluster() {
   local name=$1
@@ -57,11 +58,11 @@ start_cluster() {
     --encoding=UTF8 --locale=C.UTF-8 >"$CLUSTER_DIR/initdb.log" 2>&1 ||
     { cat "$CLUSTER_DIR/initdb.log"; return 1; }
   local settings=(-c listen_addresses='' -c unix_socket_directories="$CLUSTER_DIR"
-                  -c port=54329 -c fsync=off -c max_connections=40 "$@")
+                  -c port="${CLUSTER_PORT:-54329}" -c fsync=off -c max_connections=40 "$@")
   as_cluster_owner "$bindir/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" -w \
     -o "${settings[*]}" start >/dev/null ||
     { cat "$CLUSTER_DIR/server.log"; return 1; }
-  export CLUSTER_DIR PGHOST="$CLUSTER_DIR" PGPORT=54329 PGUSER=postgres PGDATABASE=postgres
+  export CLUSTER_DIR PGHOST="$CLUSTER_DIR" PGPORT="${CLUSTER_PORT:-54329}" PGUSER=postgres PGDATABASE=postgres
   trap stop_cluster EXIT
 }
 

@@ -119,12 +119,14 @@ run_check() {
 }
 run_check "pg_dump / pg_restore round trip" test/dump_restore.sh
 run_check "upgrades from every released version" test/upgrade.sh
+run_check "period CSV byte for byte through psql and psycopg2 (README recipes)" test/csv_bytes.sh
 run_check "sqlsmith as a viewer role (2,000 queries)" test/sqlsmith.sh 2000
 # Last on this cluster: it kills backends, which restarts the server.
 run_check "attacks from outside: install-time look-alikes, views, internals, limits, audit (test/attacks/run.sh)" test/attacks/run.sh
 run_check "crash safety (SIGKILL during ingestion and close_period)" test/crash_safety.sh
 
 run_check "benchmark smoke run: rollup figures exact (bench/run.sh --smoke)" bench/run.sh --smoke
+run_check "month end under pg_cron (a cluster of its own)" test/month_end_cron.sh
 
 log "without shared_preload_libraries (test/nopreload)"
 stop_cluster
