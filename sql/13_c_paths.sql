@@ -55,8 +55,29 @@ SELECT as_of, u -> 'period' AS period
   FROM unnest(ARRAY['2025-06-15 12:00-04', '2025-07-15 12:00-04', '2025-08-02 12:00-04', '2025-08-20 12:00-04']::timestamptz[]) AS as_of,
        billing.usage_current(801, as_of) AS u;
 
--- The C path derives periods as billing.period_for() does, for every anchor day, every day of
--- fifteen months (month and year ends, a leap day), around stored periods that clip some of them.
+-- Periods derived from the anchor day, for every anchor day, every day of fifteen months (month
+-- and year ends, a leap day), around stored periods that clip some of them: period_for() and the
+-- usage documents (one C implementation) against an oracle written here in SQL from the rule.
+CREATE FUNCTION pg_temp.period_oracle(company bigint, day date, OUT start_date date, OUT end_date date)
+LANGUAGE plpgsql AS $$
+DECLARE
+    anchor smallint;
+    previous_end date;
+    next_start date;
+BEGIN
+    SELECT p.start_date, p.end_date INTO start_date, end_date FROM billing.billing_periods p
+     WHERE p.company_id = company AND day BETWEEN p.start_date AND p.end_date;
+    IF FOUND THEN RETURN; END IF;
+    SELECT c.billing_anchor_day INTO anchor FROM billing.companies c WHERE c.id = company;
+    start_date := make_date(extract(year FROM day)::int, extract(month FROM day)::int, anchor);
+    IF start_date > day THEN start_date := (start_date - interval '1 month')::date; END IF;
+    end_date := (start_date + interval '1 month')::date - 1;
+    SELECT max(p.end_date) INTO previous_end FROM billing.billing_periods p WHERE p.company_id = company AND p.end_date < day;
+    SELECT min(p.start_date) INTO next_start FROM billing.billing_periods p WHERE p.company_id = company AND p.start_date > day;
+    start_date := GREATEST(start_date, previous_end + 1);
+    end_date := LEAST(end_date, next_start - 1);
+END
+$$;
 INSERT INTO billing.companies (id, name, timezone, billing_anchor_day)
 SELECT 900 + a, 'Anchor ' || a, 'UTC', a FROM generate_series(1, 28) AS a;
 INSERT INTO billing.pricing_plans (company_id, pricing_model, base_fee, included_minutes, overage_per_minute,
@@ -69,12 +90,14 @@ SELECT 900 + a, '2024-12-30', '2025-01-02' FROM generate_series(2, 28, 4) AS a;
 SELECT count(*) AS days_checked,
        count(*) FILTER (WHERE (j #>> '{current,period,start}')::date IS DISTINCT FROM p.start_date
                            OR (j #>> '{current,period,end}')::date IS DISTINCT FROM p.end_date) AS differing,
+       count(*) FILTER (WHERE (f.start_date, f.end_date) IS DISTINCT FROM (p.start_date, p.end_date)) AS period_for_differing,
        -- the jsonb built in C reads back unchanged through jsonb's own parser
        count(*) FILTER (WHERE j::text <> j::text::jsonb::text OR j <> j::text::jsonb) AS differing_jsonb
   FROM generate_series(901, 928) AS c,
        generate_series(timestamp '2024-01-01 12:00', timestamp '2025-03-31 12:00', interval '1 day') AS t,
        billing.usage_projection(c, t AT TIME ZONE 'UTC') AS j,
-       billing.period_for(c, t::date) AS p;
+       pg_temp.period_oracle(c, t::date) AS p,
+       billing.period_for(c, t::date) AS f;
 
 -- Parsed plans are reused by their stored content only, so a changed plan row reads as changed.
 SELECT billing.usage_current(801, '2025-06-15 12:00-04') ->> 'base_fee' AS before_update;

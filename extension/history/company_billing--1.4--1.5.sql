@@ -730,3 +730,16 @@ REVOKE ALL ON FUNCTION billing._archive_calls_impl(date), billing.archive_calls(
 GRANT EXECUTE ON FUNCTION billing.archive_calls(date) TO billing_admin;
 CREATE TRIGGER archived_usage_daily_written_by_archive_calls BEFORE INSERT OR UPDATE ON billing.archived_usage_daily
     FOR EACH ROW EXECUTE FUNCTION billing._written_only_by('archive_calls');
+
+-- period_for and plan_for_period: the C code the dashboard reads already used, declared once.
+CREATE OR REPLACE FUNCTION billing.period_for(company bigint, day date,
+                                   OUT period_id bigint, OUT start_date date,
+                                   OUT end_date date, OUT status text)
+LANGUAGE C STABLE
+AS 'MODULE_PATHNAME', 'billing_period_for';
+ALTER FUNCTION billing.period_for(bigint, date) RESET ALL;
+CREATE OR REPLACE FUNCTION billing.plan_for_period(company bigint, first_day date, last_day date)
+RETURNS billing.pricing_plans
+LANGUAGE C STABLE
+AS 'MODULE_PATHNAME', 'billing_plan_for_period';
+ALTER FUNCTION billing.plan_for_period(bigint, date, date) RESET ALL;

@@ -61,6 +61,8 @@ SELECT c.timezone FROM billing.companies c WHERE c.id OPERATOR(pg_catalog.=) $1
 struct Period {
   DateADT start;
   DateADT end;
+  std::optional<int64> id;  // nothing for a derived period
+  bool closed = false;
 };
 
 // The stored period with the latest start on or before `today`. Periods do not overlap, so it
@@ -68,14 +70,18 @@ struct Period {
 // ends later before today.
 std::optional<Period> latest_stored_period(int64 company, DateADT today) {
   IndexLookup periods("billing_periods", "billing_periods_company_start_idx");
-  const AttrNumber start_column = periods.column("start_date"), end_column = periods.column("end_date");
+  const AttrNumber start_column = periods.column("start_date"), end_column = periods.column("end_date"),
+                   id_column = periods.column("id"), status_column = periods.column("status");
   periods.add_key(1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(company));
   periods.add_key(2, BTLessEqualStrategyNumber, F_DATE_LE, DateADTGetDatum(today));
   std::optional<Period> latest;
   if (periods.next(BackwardScanDirection)) {
     bool is_null = false;
+    const Datum status = periods.value(status_column, &is_null);
     latest = Period{DatumGetDateADT(periods.value(start_column, &is_null)),
-                    DatumGetDateADT(periods.value(end_column, &is_null))};
+                    DatumGetDateADT(periods.value(end_column, &is_null)),
+                    DatumGetInt64(periods.value(id_column, &is_null)),
+                    call([&] { return TextDatumGetCString(status); }) == std::string("closed")};
   }
   periods.close();
   return latest;
@@ -96,8 +102,8 @@ std::optional<DateADT> next_stored_start(int64 company, DateADT today) {
   return start;
 }
 
-// The period containing `today`, as billing.period_for(company, today): the stored one, or else
-// the one derived from the company's anchor day between the stored periods around it.
+// The period containing `today` (billing.period_for): the stored one, or else the one derived
+// from the company's anchor day between the stored periods around it.
 Period current_period(const Company& company, DateADT today) {
   const std::optional<Period> latest = latest_stored_period(company.id, today);
   if (latest && latest->end >= today) return *latest;
@@ -108,7 +114,7 @@ Period current_period(const Company& company, DateADT today) {
   if (derived.first < DATETIME_MIN_JULIAN - POSTGRES_EPOCH_JDATE ||
       derived.last >= TIMESTAMP_END_JULIAN - POSTGRES_EPOCH_JDATE - 1)
     throw BillingError(sqlstate::kDatetimeFieldOverflow, "timestamp out of range");
-  return Period{static_cast<DateADT>(derived.first), static_cast<DateADT>(derived.last)};
+  return Period{static_cast<DateADT>(derived.first), static_cast<DateADT>(derived.last), std::nullopt, false};
 }
 
 // The columns a plan row is parsed from: its parameters (named as make_plan() names them), then
@@ -164,25 +170,30 @@ PricingPlan parsed_plan(const Datum (&values)[kPlanColumnCount], const bool (&nu
   return plan;
 }
 
-// The plan of a period as billing.plan_for_period(company, period start, today): the latest
-// plan in force by today that was still valid on the period's first day.
-std::optional<PricingPlan> plan_for_period(int64 company, DateADT first_day, DateADT today) {
-  IndexLookup plans("pricing_plans", "pricing_plans_company_valid_from_idx");
+// The plan of a period (billing.plan_for_period): the latest plan that took effect by
+// `last_day` and was still valid on `first_day` or later. Leaves `plans` on that row.
+bool seek_plan_for_period(IndexLookup& plans, int64 company, DateADT first_day, DateADT last_day) {
   const AttrNumber valid_until = plans.column("valid_until");
-  AttrNumber columns[kPlanColumnCount];
-  for (size_t i = 0; i < kPlanColumnCount; ++i) columns[i] = plans.column(kPlanColumns[i]);
   plans.add_key(1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(company));
-  plans.add_key(2, BTLessEqualStrategyNumber, F_DATE_LE, DateADTGetDatum(today));
-  std::optional<PricingPlan> result;
+  plans.add_key(2, BTLessEqualStrategyNumber, F_DATE_LE, DateADTGetDatum(last_day));
   while (plans.next(BackwardScanDirection)) {
     bool is_null = false;
     const DateADT until = DatumGetDateADT(plans.value(valid_until, &is_null));
-    if (!is_null && until < first_day) continue;
+    if (is_null || until >= first_day) return true;
+  }
+  return false;
+}
+
+std::optional<PricingPlan> plan_for_period(int64 company, DateADT first_day, DateADT today) {
+  IndexLookup plans("pricing_plans", "pricing_plans_company_valid_from_idx");
+  AttrNumber columns[kPlanColumnCount];
+  for (size_t i = 0; i < kPlanColumnCount; ++i) columns[i] = plans.column(kPlanColumns[i]);
+  std::optional<PricingPlan> result;
+  if (seek_plan_for_period(plans, company, first_day, today)) {
     Datum values[kPlanColumnCount];
     bool nulls[kPlanColumnCount];
     for (size_t i = 0; i < kPlanColumnCount; ++i) values[i] = plans.value(columns[i], &nulls[i]);
     result = parsed_plan(values, nulls);
-    break;
   }
   plans.close();
   return result;
@@ -336,6 +347,74 @@ Datum usage_function(FunctionCallInfo fcinfo) {
   return jsonb_datum(usage(fcinfo, with_projection, &api_name));
 }
 
+// The anchor day of a company the caller's row level security shows.
+KeptQuery visible_anchor_query(R"SQL(
+SELECT c.billing_anchor_day::pg_catalog.int8 FROM billing.companies c WHERE c.id OPERATOR(pg_catalog.=) $1
+)SQL",
+                               {INT8OID});
+
+Datum composite_result(FunctionCallInfo fcinfo, const Datum* values, const bool* nulls, const char* name) {
+  return call([&] {
+    TupleDesc descriptor = nullptr;
+    if (get_call_result_type(fcinfo, nullptr, &descriptor) != TYPEFUNC_COMPOSITE)
+      ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("%s must return a record", name)));
+    return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(descriptor), const_cast<Datum*>(values),
+                                             const_cast<bool*>(nulls)));
+  });
+}
+
+// billing.period_for(company, day) -> (period_id, start_date, end_date, status)
+Datum period_for(FunctionCallInfo fcinfo) {
+  if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+    throw BillingError(sqlstate::kNullValueNotAllowed, "company and day must not be NULL");
+  const int64 company = PG_GETARG_INT64(0);
+  const DateADT day = PG_GETARG_DATEADT(1);
+  if (DATE_NOT_FINITE(day)) throw BillingError(sqlstate::kDatetimeFieldOverflow, "day must be a finite date");
+  spi_connect();
+  const Datum company_argument[1] = {Int64GetDatum(company)};
+  if (visible_anchor_query.run(company_argument) == 0)
+    throw BillingError(sqlstate::kInsufficientPrivilege, "company " + std::to_string(company) + " is not accessible");
+  const int anchor_day = static_cast<int>(*result_int64(0, 1));
+  spi_finish();
+  const Period period = current_period(Company{company, {}, {}, anchor_day, Datum(0)}, day);
+  const Datum values[4] = {Int64GetDatum(period.id.value_or(0)), DateADTGetDatum(period.start),
+                           DateADTGetDatum(period.end), text_datum(period.closed ? "closed" : "open")};
+  const bool nulls[4] = {!period.id.has_value(), false, false, false};
+  return composite_result(fcinfo, values, nulls, "period_for");
+}
+
+// billing.plan_for_period(company, first_day, last_day) -> billing.pricing_plans: the plan row, or
+// a row of NULLs when none applies or the caller's row level security hides the company.
+Datum plan_for_period_sql(FunctionCallInfo fcinfo) {
+  if (!PG_ARGISNULL(0) && !PG_ARGISNULL(1) && !PG_ARGISNULL(2)) {
+    const int64 company = PG_GETARG_INT64(0);
+    spi_connect();
+    const Datum company_argument[1] = {Int64GetDatum(company)};
+    const bool visible = visible_anchor_query.run(company_argument) > 0;
+    spi_finish();
+    if (visible) {
+      IndexLookup plans("pricing_plans", "pricing_plans_company_valid_from_idx");
+      if (seek_plan_for_period(plans, company, PG_GETARG_DATEADT(1), PG_GETARG_DATEADT(2))) {
+        const Datum row = plans.row();
+        plans.close();
+        return row;
+      }
+      plans.close();
+    }
+  }
+  // No plan: a row whose every column is NULL (what a PL/pgSQL row variable never assigned is).
+  return call([&] {
+    TupleDesc descriptor = nullptr;
+    if (get_call_result_type(fcinfo, nullptr, &descriptor) != TYPEFUNC_COMPOSITE)
+      ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("plan_for_period must return a record")));
+    descriptor = BlessTupleDesc(descriptor);
+    Datum* values = static_cast<Datum*>(palloc0(sizeof(Datum) * descriptor->natts));
+    bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * descriptor->natts));
+    for (int i = 0; i < descriptor->natts; ++i) nulls[i] = true;
+    return HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls));
+  });
+}
+
 // billing.period_totals(company, start_date, end_date, as_of): usage_up_to() of a company the
 // caller's row level security shows; zeros for one it hides, for an unknown one and for NULLs.
 Datum period_totals(FunctionCallInfo fcinfo) {
@@ -351,21 +430,18 @@ Datum period_totals(FunctionCallInfo fcinfo) {
     spi_finish();
   }
   const int64 seconds = static_cast<int64>(totals.total_seconds);
-  return call([&] {
-    TupleDesc descriptor = nullptr;
-    if (get_call_result_type(fcinfo, nullptr, &descriptor) != TYPEFUNC_COMPOSITE)
-      ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("period_totals must return a record")));
-    Datum values[4] = {Int64GetDatum(totals.calls_total), Int64GetDatum(totals.calls_completed),
-                       Int64GetDatum(seconds), Int64GetDatum(totals.appointments)};
-    bool nulls[4] = {false, false, false, false};
-    return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(descriptor), values, nulls));
-  });
+  const Datum values[4] = {Int64GetDatum(totals.calls_total), Int64GetDatum(totals.calls_completed),
+                           Int64GetDatum(seconds), Int64GetDatum(totals.appointments)};
+  const bool nulls[4] = {false, false, false, false};
+  return composite_result(fcinfo, values, nulls, "period_totals");
 }
 
 }  // namespace
 }  // namespace billing::pg
 
 BILLING_SQL_FUNCTION(billing_period_totals, billing::pg::period_totals)
+BILLING_SQL_FUNCTION(billing_period_for, billing::pg::period_for)
+BILLING_SQL_FUNCTION(billing_plan_for_period, billing::pg::plan_for_period_sql)
 BILLING_SQL_FUNCTION(billing_usage_current, billing::pg::usage_current)
 BILLING_SQL_FUNCTION(billing_usage_projection, billing::pg::usage_projection)
 BILLING_SQL_FUNCTION(billing_usage, billing::pg::usage_function)
