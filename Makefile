@@ -15,11 +15,14 @@ CORE_OBJS = $(patsubst %.cpp,%.o,$(wildcard src/core/*.cpp))
 GLUE_OBJS = $(patsubst %.cpp,%.o,$(wildcard src/pg/*.cpp))
 OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 
-REGRESS = $(basename $(notdir $(wildcard sql/*.sql)))
-REGRESS_OPTS = --inputdir=. --load-extension=btree_gist
-# Isolation specs (specs/, expected/): concurrent ingestion, closing and reading.
-ISOLATION = $(basename $(notdir $(wildcard specs/*.spec)))
-ISOLATION_OPTS = --load-extension=btree_gist --load-extension=company_billing
+# The pg_regress suite: test/regress/sql/<name>.sql against test/regress/expected/<name>.out, in
+# the order of test/regress/schedule.
+REGRESS = $(shell sed -e '/^\#/d' test/regress/schedule)
+REGRESS_OPTS = --inputdir=test/regress --load-extension=btree_gist
+# Isolation specs (test/isolation/specs/, test/isolation/expected/): concurrent ingestion,
+# closing and reading.
+ISOLATION = $(basename $(notdir $(wildcard test/isolation/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=test/isolation --load-extension=btree_gist --load-extension=company_billing
 
 PG_CPPFLAGS = -I$(srcdir)/src
 # -Wno-register: PostgreSQL 15's atomics headers use `register`, which C++17 dropped.

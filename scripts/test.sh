@@ -78,7 +78,7 @@ fi
 
 build_and_install
 
-log "pg_regress suite (sql/, expected/)"
+log "pg_regress suite (test/regress/: schedule, sql/, expected/)"
 # The suite runs with the library preloaded (shared memory: audit queue, rate limiter) and the
 # audit writer pointed at pg_regress's database.
 start_cluster regress -c shared_preload_libraries=company_billing -c billing.database=contrib_regression
