@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test suite: the core's GoogleTest unit tests, the purity check of src/core/,
-# and the pg_regress suite against a throwaway cluster. Installs its own Debian packages.
-# Ends with the line "N passed, N failed"; exits non-zero when anything failed.
+# Runs every test suite and ends with the line "N passed, N failed"; exits non-zero when
+# anything failed. Installs its own Debian packages. The suites are the tables below: one
+# runner (and one result parser) per kind: GoogleTest binaries, pg_regress / isolation runs,
+# and scripts that pass when they exit 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
@@ -14,37 +15,67 @@ count() {  # count PASSED FAILED SUITE
   printf '    %s: %d passed, %d failed\n' "$3" "$1" "$2"
 }
 
+# GoogleTest: each test is one result; a binary that fails to report counts as one failure.
+run_gtest() {  # run_gtest NAME BINARY LOG
+  local name=$1 binary=$2 output=$3 status
+  log "$name"
+  set +e
+  "$binary" --gtest_brief=1 >"$output" 2>&1
+  status=$?
+  set -e
+  grep -E '^\[  FAILED  \] [A-Za-z]' "$output" || true
+  local ok bad
+  ok=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$output")
+  bad=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$output")
+  if [ -z "$ok" ] && [ -z "$bad" ] || { [ "$status" -ne 0 ] && [ -z "$bad" ]; }; then
+    tail -n 40 "$output"
+    bad=$((${bad:-0} + 1))
+  fi
+  count "${ok:-0}" "${bad:-0}" "$name"
+}
+
+# pg_regress and pg_isolation_regress: each test is one result ("test x ... ok", "ok N - x").
+parse_pg_regress() {  # parse_pg_regress NAME LOG DIFFS...
+  local name=$1 output=$2
+  shift 2
+  grep -E '^(test|ok|not ok) ' "$output" || true
+  local ok bad
+  ok=$(grep -cE '^(test .*\.\.\. ok|ok [0-9]+ )' "$output" || true)
+  bad=$(grep -cE '^(test .*\.\.\. FAILED|not ok [0-9]+ )' "$output" || true)
+  if [ "$bad" -gt 0 ]; then
+    for diffs in "$@"; do [ -f "$diffs" ] && head -n 200 "$diffs"; done
+  fi
+  if [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ]; then
+    cat "$output"
+    bad=1
+  fi
+  count "$ok" "$bad" "$name"
+}
+
+# A script: one result, passed when it exits 0.
+run_check() {  # run_check NAME SCRIPT [ARGS]
+  local name=$1
+  shift
+  log "$name"
+  if bash "$@" >"build/$(basename "$1" .sh).log" 2>&1; then
+    tail -n 3 "build/$(basename "$1" .sh).log" | sed 's/^/    /'
+    count 1 0 "$name"
+  else
+    tail -n 40 "build/$(basename "$1" .sh).log"
+    count 0 1 "$name"
+  fi
+}
+
 ensure_packages
 
-log "unit tests of src/core (GoogleTest)"
+# 1. The pure core, without a server.
 cmake -S . -B build/cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build/cmake -j2 >/dev/null
-set +e
-build/cmake/core_tests --gtest_brief=1 >build/core_tests.log 2>&1
-set -e
-grep -E '^\[  FAILED  \] [A-Za-z]' build/core_tests.log || true
-gtest_passed=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' build/core_tests.log)
-gtest_failed=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' build/core_tests.log)
-if [ -z "$gtest_passed" ] && [ -z "$gtest_failed" ]; then
-  cat build/core_tests.log
-  gtest_failed=1
-fi
-count "${gtest_passed:-0}" "${gtest_failed:-0}" "GoogleTest"
-
-log "unit tests of src/core under AddressSanitizer and UndefinedBehaviorSanitizer"
+run_gtest "unit tests of src/core (GoogleTest)" build/cmake/core_tests build/core_tests.log
 cmake -S . -B build/asan -DBILLING_SANITIZE=ON >/dev/null
 cmake --build build/asan -j2 >/dev/null
-set +e
-build/asan/core_tests --gtest_brief=1 >build/core_tests_asan.log 2>&1
-asan_status=$?
-set -e
-asan_passed=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' build/core_tests_asan.log)
-if [ "$asan_status" -ne 0 ] || [ -z "$asan_passed" ]; then
-  tail -n 40 build/core_tests_asan.log
-  count "${asan_passed:-0}" 1 "GoogleTest (ASan+UBSan)"
-else
-  count "$asan_passed" 0 "GoogleTest (ASan+UBSan)"
-fi
+run_gtest "unit tests of src/core under AddressSanitizer and UndefinedBehaviorSanitizer" build/asan/core_tests \
+  build/core_tests_asan.log
 
 log "fuzz smoke runs (libFuzzer, 20,000 inputs each, on a copy of fuzz/corpus)"
 CXX=clang++ cmake -S . -B build/fuzz -DBILLING_FUZZ=ON >/dev/null
@@ -76,26 +107,17 @@ else
   count 0 1 "purity: guard"
 fi
 
+# 2. The extension in a server.
 build_and_install
 
-log "pg_regress suite (test/regress/: schedule, sql/, expected/)"
-# The suite runs with the library preloaded (shared memory: audit queue, rate limiter) and the
-# audit writer pointed at pg_regress's database.
+log "pg_regress suite (test/regress/) and isolation specs (test/isolation/)"
+# With the library preloaded (shared memory: audit queue, rate limiter) and the audit writer
+# pointed at pg_regress's database.
 start_cluster regress -c shared_preload_libraries=company_billing -c billing.database=contrib_regression
 set +e
 make -s installcheck >build/installcheck.log 2>&1
 set -e
-grep -E '^(test|ok|not ok) ' build/installcheck.log || true
-regress_passed=$(grep -cE '^(test .*\.\.\. ok|ok [0-9]+ )' build/installcheck.log || true)
-regress_failed=$(grep -cE '^(test .*\.\.\. FAILED|not ok [0-9]+ )' build/installcheck.log || true)
-if [ "$regress_failed" -gt 0 ] && [ -f regression.diffs ]; then
-  head -n 200 regression.diffs
-fi
-if [ "$regress_passed" -eq 0 ] && [ "$regress_failed" -eq 0 ]; then
-  cat build/installcheck.log
-  regress_failed=1
-fi
-count "$regress_passed" "$regress_failed" "pg_regress"
+parse_pg_regress "pg_regress and isolation" build/installcheck.log regression.diffs output_iso/regression.diffs
 
 log "rate limiter under concurrency (pgbench: 4 clients x 50 attempts, limit 100)"
 psql -X -q -d contrib_regression -c "CREATE TABLE regress_admitted (n int)"
@@ -104,29 +126,22 @@ admitted=$(psql -X -At -d contrib_regression -c "SELECT count(*) FROM regress_ad
 echo "    admitted $admitted of 200 attempts"
 if [ "$admitted" = "100" ]; then count 1 0 "limiter concurrency"; else count 0 1 "limiter concurrency"; fi
 
-# run_check NAME SCRIPT [ARGS]: one more test, passed when the script exits 0.
-run_check() {
-  local name=$1
-  shift
-  log "$name"
-  if bash "$@" >"build/$(basename "$1" .sh).log" 2>&1; then
-    tail -n 3 "build/$(basename "$1" .sh).log" | sed 's/^/    /'
-    count 1 0 "$name"
-  else
-    tail -n 40 "build/$(basename "$1" .sh).log"
-    count 0 1 "$name"
-  fi
-}
-run_check "pg_dump / pg_restore round trip" test/dump_restore.sh
-run_check "upgrades from every released version" test/upgrade.sh
-run_check "period CSV byte for byte through psql and psycopg2 (README recipes)" test/csv_bytes.sh
-run_check "sqlsmith as a viewer role (2,000 queries)" test/sqlsmith.sh 2000
-# Last on this cluster: it kills backends, which restarts the server.
-run_check "attacks from outside: install-time look-alikes, views, internals, limits, audit (test/attacks/run.sh)" test/attacks/run.sh
-run_check "crash safety (SIGKILL during ingestion and close_period)" test/crash_safety.sh
-
-run_check "benchmark smoke run: rollup figures exact (bench/run.sh --smoke)" bench/run.sh --smoke
-run_check "month end under pg_cron (a cluster of its own)" test/month_end_cron.sh
+# Scripts against the regression cluster (or, where they say so, a cluster of their own), in
+# this order: the attack suite kills backends (the server restarts), crash safety too.
+SCRIPT_SUITES=(
+  "pg_dump / pg_restore round trip|test/dump_restore.sh"
+  "upgrades from every released version|test/upgrade.sh"
+  "period CSV byte for byte through psql and psycopg2 (README recipes)|test/csv_bytes.sh"
+  "sqlsmith as a viewer role (2,000 queries)|test/sqlsmith.sh 2000"
+  "attacks from outside: install-time look-alikes, views, internals, limits, audit (test/attacks/run.sh)|test/attacks/run.sh"
+  "crash safety (SIGKILL during ingestion and close_period)|test/crash_safety.sh"
+  "benchmark smoke run: rollup figures exact (bench/run.sh --smoke)|bench/run.sh --smoke"
+  "month end under pg_cron (a cluster of its own)|test/month_end_cron.sh"
+)
+for suite in "${SCRIPT_SUITES[@]}"; do
+  # shellcheck disable=SC2086  # the script and its arguments, split on purpose
+  run_check "${suite%%|*}" ${suite#*|}
+done
 
 log "without shared_preload_libraries (test/nopreload)"
 stop_cluster
@@ -136,12 +151,7 @@ set +e
   --outputdir=build/nopreload --bindir="$(pg_bindir)" --load-extension=btree_gist \
   --dbname=nopreload_regression nopreload >build/nopreload.log 2>&1
 set -e
-grep -E '^(test|ok|not ok) ' build/nopreload.log || cat build/nopreload.log
-nopreload_passed=$(grep -cE '^(test .*\.\.\. ok|ok [0-9]+ )' build/nopreload.log || true)
-nopreload_failed=$(grep -cE '^(test .*\.\.\. FAILED|not ok [0-9]+ )' build/nopreload.log || true)
-[ "$nopreload_failed" -gt 0 ] && [ -f build/nopreload/regression.diffs ] && cat build/nopreload/regression.diffs
-if [ "$nopreload_passed" -eq 0 ] && [ "$nopreload_failed" -eq 0 ]; then nopreload_failed=1; fi
-count "$nopreload_passed" "$nopreload_failed" "pg_regress without preload"
+parse_pg_regress "pg_regress without preload" build/nopreload.log build/nopreload/regression.diffs
 
 echo
 echo "$passed passed, $failed failed"
