@@ -26,7 +26,7 @@
 #include "pg/convert.h"
 #include "pg/guard.h"
 #include "pg/kept_query.h"
-#include "pg/session.h"
+#include "pg/company_scope.h"
 #include "pg/usage_document.h"
 #include "pg/write_guard.h"
 

@@ -14,7 +14,7 @@
 #include "pg/guard.h"
 #include "pg/index_lookup.h"
 #include "pg/kept_query.h"
-#include "pg/session.h"
+#include "pg/company_scope.h"
 
 extern "C" {
 #include "catalog/namespace.h"

@@ -11,7 +11,7 @@
 #include "pg/convert.h"
 #include "pg/guard.h"
 #include "pg/kept_query.h"
-#include "pg/session.h"
+#include "pg/company_scope.h"
 
 
 namespace billing::pg {

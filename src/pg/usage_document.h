@@ -8,7 +8,7 @@
 #include "core/plan.h"
 #include "core/usage.h"
 #include "pg/pg_includes.h"
-#include "pg/session.h"
+#include "pg/company_scope.h"
 
 namespace billing::pg {
 

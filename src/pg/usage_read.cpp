@@ -15,7 +15,7 @@
 #include "pg/index_lookup.h"
 #include "pg/kept_query.h"
 #include "pg/local_day.h"
-#include "pg/session.h"
+#include "pg/company_scope.h"
 #include "pg/usage_document.h"
 
 #include <unordered_map>

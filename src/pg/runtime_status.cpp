@@ -1,48 +1,17 @@
-// billing._transaction_company_setting() -> text: the billing.company_id of this transaction.
 // billing._runtime_status() -> (preloaded, audit_writer_pid, audit_queued, audit_flushed,
 //                               audit_dropped, rate_limit_keys)   (the C symbol of versions before 1.4)
 // billing.runtime_status() -> (preloaded, audit, audit_database, audit_writer_pid, audit_queued,
 //                              audit_written, audit_dropped, rate_limit_keys, viewer_rate_limit_keys)
+// The audit queue's and the rate limiter's counters (src/pg/shared_state.h).
 #include "core/errors.h"
+#include "pg/audit.h"
+#include "pg/company_scope.h"
 #include "pg/convert.h"
 #include "pg/guard.h"
-#include "pg/audit.h"
-#include "pg/session.h"
 #include "pg/shared_state.h"
 
-extern "C" {
-#include "utils/guc.h"
-#include "utils/guc_tables.h"
-}
-
 namespace billing::pg {
-
-// The value of billing.company_id if it was set with SET LOCAL (or set_config(..., true)) in the
-// current transaction, nothing if it is not set. A value from a session-level SET is refused: on
-// a pooled connection it would carry one request's company into the next.
-std::optional<std::string> transaction_company_setting_value() {
-  const char* value = call([] { return GetConfigOption("billing.company_id", true, false); });
-  if (value == nullptr || value[0] == '\0') return std::nullopt;
-  struct config_generic** variables = get_guc_variables();
-  const int count = GetNumConfigOptions();
-  const struct config_generic* setting = nullptr;
-  for (int i = 0; i < count && setting == nullptr; ++i)
-    if (pg_strcasecmp(variables[i]->name, "billing.company_id") == 0) setting = variables[i];
-  const GucStack* stack = setting != nullptr ? setting->stack : nullptr;
-  if (stack == nullptr || (stack->state != GUC_LOCAL && stack->state != GUC_SET_LOCAL))
-    throw BillingError("42501", "billing.company_id must be set with SET LOCAL in the current transaction",
-                       "A session-level SET could carry one request's company into the next "
-                       "request on a pooled connection, so it is ignored.");
-  return std::string(value);
-}
-
 namespace {
-
-Datum transaction_company_setting(FunctionCallInfo fcinfo) {
-  const std::optional<std::string> value = transaction_company_setting_value();
-  if (!value) PG_RETURN_NULL();
-  return text_datum(*value);
-}
 
 // The audit queue's and the limiter's counters, read under their locks.
 struct RuntimeCounters {
@@ -131,5 +100,4 @@ Datum runtime_status_v2(FunctionCallInfo fcinfo) {
 }  // namespace billing::pg
 
 BILLING_SQL_FUNCTION(billing_runtime_status_v2, billing::pg::runtime_status_v2)
-BILLING_SQL_FUNCTION(billing_transaction_company_setting, billing::pg::transaction_company_setting)
 BILLING_SQL_FUNCTION(billing_runtime_status, billing::pg::runtime_status)

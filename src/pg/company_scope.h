@@ -1,5 +1,6 @@
 // Who is calling and for which company: the caller's role and the transaction's
-// billing.company_id (docs/design.md). src/pg/session_functions.cpp, src/pg/company_scope.cpp.
+// billing.company_id (docs/design.md): src/pg/company_scope.cpp, and the SET LOCAL check in
+// src/pg/transaction_company.cpp.
 #pragma once
 
 #include <optional>
