@@ -66,10 +66,12 @@ DO $$
 DECLARE
     p record;
 BEGIN
-    -- Each period is closed at 06:00 local time on the day after it ends.
+    -- Each period is closed at 06:00 local time on the day after it ends, once that has come (a
+    -- period closes only on the real clock).
     FOR p IN SELECT bp.id, bp.end_date, c.timezone
                FROM billing.billing_periods bp JOIN billing.companies c ON c.id = bp.company_id
-              WHERE bp.end_date < (now() AT TIME ZONE c.timezone)::date ORDER BY bp.start_date, bp.id
+              WHERE ((bp.end_date + 1)::timestamp + interval '6 hours') AT TIME ZONE c.timezone <= now()
+              ORDER BY bp.start_date, bp.id
     LOOP
         PERFORM billing.close_period(p.id, ((p.end_date + 1)::timestamp + interval '6 hours') AT TIME ZONE p.timezone);
     END LOOP;

@@ -14,7 +14,7 @@ createdb cron_month_end
 psql -d cron_month_end <<'SQL'
 CREATE EXTENSION pg_cron;
 CREATE EXTENSION company_billing CASCADE;
-INSERT INTO billing.companies (id, name, timezone) VALUES (1, 'Cron Praxis', 'Europe/Berlin'), (2, 'Plan ended', 'UTC');
+INSERT INTO billing.companies (id, name, timezone) VALUES (1, 'Cron Praxis', 'UTC'), (2, 'Plan ended', 'UTC');
 INSERT INTO billing.pricing_plans (company_id, pricing_model, base_fee, included_minutes, overage_per_minute,
                                    per_appointment_rate, valid_from, valid_until)
 VALUES (1, 'per_minute', 49.00, 100, 0.15, 2.00, date_trunc('month', now() - interval '3 months')::date, NULL),
