@@ -75,4 +75,14 @@ Datum numeric_datum(const std::string& decimal_text) {
   });
 }
 
+Datum record_datum(FunctionCallInfo fcinfo, const Datum* values, const bool* nulls) {
+  return call([&] {
+    TupleDesc descriptor = nullptr;
+    if (get_call_result_type(fcinfo, nullptr, &descriptor) != TYPEFUNC_COMPOSITE)
+      ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("function must return a record")));
+    return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(descriptor), const_cast<Datum*>(values),
+                                             const_cast<bool*>(nulls)));
+  });
+}
+
 }  // namespace billing::pg

@@ -24,5 +24,7 @@ std::string message_excerpt(const std::string& value);
 Datum text_datum(std::string_view value);
 Datum jsonb_datum(const std::string& json_text);  // src/pg/jsonb_builder.cpp
 Datum numeric_datum(const std::string& decimal_text);
+// The record a function declared with OUT parameters (or returning a row type) returns.
+Datum record_datum(FunctionCallInfo fcinfo, const Datum* values, const bool* nulls);
 
 }  // namespace billing::pg

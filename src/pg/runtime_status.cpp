@@ -37,16 +37,6 @@ RuntimeCounters read_counters(const SharedState* shared) {
   return counters;
 }
 
-Datum result_record(FunctionCallInfo fcinfo, const Datum* values, const bool* nulls) {
-  return call([&] {
-    TupleDesc descriptor;
-    if (get_call_result_type(fcinfo, nullptr, &descriptor) != TYPEFUNC_COMPOSITE)
-      ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("runtime status must return a record")));
-    return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(descriptor), const_cast<Datum*>(values),
-                                             const_cast<bool*>(nulls)));
-  });
-}
-
 // The 1.0 to 1.3 form: (preloaded, audit_writer_pid, audit_queued, audit_flushed, audit_dropped,
 // rate_limit_keys), for everyone.
 Datum runtime_status(FunctionCallInfo fcinfo) {
@@ -65,7 +55,7 @@ Datum runtime_status(FunctionCallInfo fcinfo) {
     values[5] = Int64GetDatum(counters.app_keys);
     nulls[2] = nulls[3] = nulls[4] = nulls[5] = false;
   }
-  return result_record(fcinfo, values, nulls);
+  return record_datum(fcinfo, values, nulls);
 }
 
 // What API reads do in this database; the cluster-wide counters only for administrators.
@@ -93,7 +83,7 @@ Datum runtime_status_v2(FunctionCallInfo fcinfo) {
       nulls[i] = false;
     }
   }
-  return result_record(fcinfo, values, nulls);
+  return record_datum(fcinfo, values, nulls);
 }
 
 }  // namespace

@@ -52,9 +52,11 @@ SELECT pg_catalog.count(*)
 )SQL",
                                    {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, DATEOID, DATEOID});
 
-// The company's time zone, read under the caller's row level security (billing.period_totals).
+// The company's time zone and anchor day, read under the caller's row level security (the SQL
+// entry points period_totals, period_for and plan_for_period: nothing for a hidden company).
 KeptQuery visible_company_query(R"SQL(
-SELECT c.timezone FROM billing.companies c WHERE c.id OPERATOR(pg_catalog.=) $1
+SELECT c.timezone, c.billing_anchor_day::pg_catalog.int8 FROM billing.companies c
+ WHERE c.id OPERATOR(pg_catalog.=) $1
 )SQL",
                                 {INT8OID});
 
@@ -347,22 +349,6 @@ Datum usage_function(FunctionCallInfo fcinfo) {
   return jsonb_datum(usage(fcinfo, with_projection, &api_name));
 }
 
-// The anchor day of a company the caller's row level security shows.
-KeptQuery visible_anchor_query(R"SQL(
-SELECT c.billing_anchor_day::pg_catalog.int8 FROM billing.companies c WHERE c.id OPERATOR(pg_catalog.=) $1
-)SQL",
-                               {INT8OID});
-
-Datum composite_result(FunctionCallInfo fcinfo, const Datum* values, const bool* nulls, const char* name) {
-  return call([&] {
-    TupleDesc descriptor = nullptr;
-    if (get_call_result_type(fcinfo, nullptr, &descriptor) != TYPEFUNC_COMPOSITE)
-      ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("%s must return a record", name)));
-    return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(descriptor), const_cast<Datum*>(values),
-                                             const_cast<bool*>(nulls)));
-  });
-}
-
 // billing.period_for(company, day) -> (period_id, start_date, end_date, status)
 Datum period_for(FunctionCallInfo fcinfo) {
   if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -372,15 +358,15 @@ Datum period_for(FunctionCallInfo fcinfo) {
   if (DATE_NOT_FINITE(day)) throw BillingError(sqlstate::kDatetimeFieldOverflow, "day must be a finite date");
   spi_connect();
   const Datum company_argument[1] = {Int64GetDatum(company)};
-  if (visible_anchor_query.run(company_argument) == 0)
+  if (visible_company_query.run(company_argument) == 0)
     throw BillingError(sqlstate::kInsufficientPrivilege, "company " + std::to_string(company) + " is not accessible");
-  const int anchor_day = static_cast<int>(*result_int64(0, 1));
+  const int anchor_day = static_cast<int>(*result_int64(0, 2));
   spi_finish();
   const Period period = current_period(Company{company, {}, {}, anchor_day, Datum(0)}, day);
   const Datum values[4] = {Int64GetDatum(period.id.value_or(0)), DateADTGetDatum(period.start),
                            DateADTGetDatum(period.end), text_datum(period.closed ? "closed" : "open")};
   const bool nulls[4] = {!period.id.has_value(), false, false, false};
-  return composite_result(fcinfo, values, nulls, "period_for");
+  return record_datum(fcinfo, values, nulls);
 }
 
 // billing.plan_for_period(company, first_day, last_day) -> billing.pricing_plans: the plan row, or
@@ -390,7 +376,7 @@ Datum plan_for_period_sql(FunctionCallInfo fcinfo) {
     const int64 company = PG_GETARG_INT64(0);
     spi_connect();
     const Datum company_argument[1] = {Int64GetDatum(company)};
-    const bool visible = visible_anchor_query.run(company_argument) > 0;
+    const bool visible = visible_company_query.run(company_argument) > 0;
     spi_finish();
     if (visible) {
       IndexLookup plans("pricing_plans", "pricing_plans_company_valid_from_idx");
@@ -433,7 +419,7 @@ Datum period_totals(FunctionCallInfo fcinfo) {
   const Datum values[4] = {Int64GetDatum(totals.calls_total), Int64GetDatum(totals.calls_completed),
                            Int64GetDatum(seconds), Int64GetDatum(totals.appointments)};
   const bool nulls[4] = {false, false, false, false};
-  return composite_result(fcinfo, values, nulls, "period_totals");
+  return record_datum(fcinfo, values, nulls);
 }
 
 }  // namespace
