@@ -703,18 +703,16 @@ BEGIN
                 UNION ALL
                 SELECT r.company_id, r.day, 0, 0, 0, r.booked, 0, 1 FROM removed_appointments r) AS x
          GROUP BY x.company_id, x.day
-    ), archived AS (
+    ), archived AS (  -- a data-modifying WITH runs to completion, read or not
         INSERT INTO billing.archived_usage_daily AS d (company_id, day, calls, completed_calls, seconds, appointments, archived_at)
         SELECT r.company_id, r.day, r.calls, r.completed, r.seconds, r.booked, pg_catalog.now() FROM per_day r
         ON CONFLICT ON CONSTRAINT archived_usage_daily_pkey DO UPDATE
            SET calls = d.calls + excluded.calls, completed_calls = d.completed_calls + excluded.completed_calls,
                seconds = d.seconds + excluded.seconds, appointments = d.appointments + excluded.appointments,
                archived_at = excluded.archived_at
-        RETURNING d.company_id
     )
     SELECT r.company_id, pg_catalog.sum(r.rows_of_calls)::bigint, pg_catalog.sum(r.rows_of_appointments)::bigint
       FROM per_day r
-     WHERE EXISTS (SELECT FROM archived)
      GROUP BY r.company_id ORDER BY r.company_id;
 END
 $$;
