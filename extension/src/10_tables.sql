@@ -320,15 +320,20 @@ COMMENT ON TABLE billing.viewer_companies IS
 
 -- Every API read, written by the audit writer (a background worker) from a shared-memory queue.
 -- Repeated reads coalesce: one row per reader, company, function and second, `reads` of them.
+-- Reads through an API token (the gateway's requests) name the token and its user, so the end
+-- user is recorded, not only the gateway's login role. company_id is NULL only for a failed
+-- token authentication whose token id does not exist.
 CREATE TABLE billing.audit_log (
     id                bigserial PRIMARY KEY,
     read_at           timestamptz NOT NULL,
-    company_id        bigint NOT NULL,
+    company_id        bigint,
     session_user_name text NOT NULL,
     current_user_name text NOT NULL,
     function_name     text NOT NULL,
     written_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    reads             integer NOT NULL DEFAULT 1 CONSTRAINT audit_log_reads_check CHECK (reads > 0)
+    reads             integer NOT NULL DEFAULT 1 CONSTRAINT audit_log_reads_check CHECK (reads > 0),
+    api_token_id      bigint,
+    api_user          text
 );
 CREATE INDEX audit_log_company_read_at_idx ON billing.audit_log (company_id, read_at);
 SELECT pg_catalog.pg_extension_config_dump('billing.audit_log', '');
@@ -336,6 +341,40 @@ SELECT pg_catalog.pg_extension_config_dump('billing.audit_log_id_seq', '');
 COMMENT ON TABLE billing.audit_log IS 'Who read which company''s billing data through which function, and when';
 COMMENT ON COLUMN billing.audit_log.reads IS
     'How many reads of company_id through function_name by this user within the second of read_at';
+COMMENT ON COLUMN billing.audit_log.api_token_id IS
+    'The API token the reading transaction authenticated (billing.authenticate_token), if any';
+COMMENT ON COLUMN billing.audit_log.api_user IS 'The user_name of that API token when the row was written';
+
+-- API tokens (the shape of personal access tokens): "<id>|<secret>", of which only the SHA-256
+-- of the secret is kept. Created and revoked by administrators; verified by
+-- billing.authenticate_token() (src/pg/api_tokens.cpp). last_used_at is set by the audit
+-- writer from the successful authentications it writes (so authenticating writes nothing).
+CREATE TABLE billing.api_tokens (
+    id           bigserial PRIMARY KEY,
+    company_id   bigint NOT NULL REFERENCES billing.companies (id),
+    name         text NOT NULL,
+    user_name    text,
+    abilities    text[] NOT NULL DEFAULT '{view_billing}',
+    secret_hash  bytea NOT NULL,
+    created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    expires_at   timestamptz,
+    last_used_at timestamptz,
+    revoked_at   timestamptz,
+    CONSTRAINT api_tokens_id_check CHECK (id > 0),
+    CONSTRAINT api_tokens_name_check CHECK (pg_catalog.length(name) BETWEEN 1 AND 200),
+    CONSTRAINT api_tokens_user_name_check CHECK (pg_catalog.length(user_name) BETWEEN 1 AND 200),
+    -- One or more abilities, each a lower-case word (view_billing, or the application's own).
+    CONSTRAINT api_tokens_abilities_check CHECK (
+        pg_catalog.array_ndims(abilities) = 1 AND pg_catalog.array_position(abilities, NULL) IS NULL
+        AND pg_catalog.array_to_string(abilities, ',') OPERATOR(pg_catalog.~) '^[a-z][a-z0-9_:.-]{0,62}(,[a-z][a-z0-9_:.-]{0,62})*$'),
+    CONSTRAINT api_tokens_secret_hash_check CHECK (pg_catalog.octet_length(secret_hash) = 32),
+    CONSTRAINT api_tokens_expires_at_check CHECK (pg_catalog.isfinite(expires_at))
+);
+CREATE INDEX api_tokens_company_id_idx ON billing.api_tokens (company_id);
+SELECT pg_catalog.pg_extension_config_dump('billing.api_tokens', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.api_tokens_id_seq', '');
+COMMENT ON TABLE billing.api_tokens IS
+    'API tokens "<id>|<secret>": one company, an optional user, abilities, expiry, revocation; the secret only as its SHA-256';
 
 -- billing.usage_daily holds, per company, company-local day and slot, the calls, completed
 -- calls, seconds and booked appointments. Statement-level triggers on calls and appointments

@@ -13,6 +13,16 @@ AS 'MODULE_PATHNAME', 'billing_throttle';
 COMMENT ON FUNCTION billing.throttle(text, integer, timestamptz) IS
     'Token-bucket rate limit shared by all backends: true when the call is admitted';
 
+-- The same limiter, with what an HTTP answer needs: whether the call is admitted, the calls
+-- left in the bucket after it, and the seconds until the next call would be admitted (0 when
+-- some are left).
+CREATE FUNCTION billing.throttle_detail(key text, per_minute integer, as_of timestamptz DEFAULT pg_catalog.now(),
+                                        OUT admitted boolean, OUT remaining integer, OUT retry_after_seconds integer)
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED
+AS 'MODULE_PATHNAME', 'billing_throttle_detail';
+COMMENT ON FUNCTION billing.throttle_detail(text, integer, timestamptz) IS
+    'billing.throttle() with the calls remaining and the seconds to wait when refused';
+
 -- What the audit and the limiter do in this database: `audit` is 'audited', 'refused' (the
 -- audit writer serves another database, so API reads here are refused), 'off' (billing.audit)
 -- or 'unavailable' (the library is not preloaded). The cluster-wide counters are shown to

@@ -9,7 +9,7 @@ DECLARE
 BEGIN
     FOREACH table_name IN ARRAY ARRAY['companies', 'pricing_plans', 'billing_periods', 'calls', 'appointments',
                                       'invoices', 'invoice_lines', 'payment_methods', 'viewer_companies', 'audit_log',
-                                      'usage_daily', 'archived_usage_daily'] LOOP
+                                      'usage_daily', 'archived_usage_daily', 'api_tokens'] LOOP
         EXECUTE pg_catalog.format('ALTER TABLE billing.%I ENABLE ROW LEVEL SECURITY', table_name);
         EXECUTE pg_catalog.format('ALTER TABLE billing.%I FORCE ROW LEVEL SECURITY', table_name);
         EXECUTE pg_catalog.format('CREATE POLICY %I ON billing.%I TO billing_admin USING (true) WITH CHECK (true)',
@@ -72,6 +72,7 @@ GRANT SELECT ON billing.period_usage TO billing_admin;
 
 -- The application: rate limits of its own and payment method sync.
 GRANT EXECUTE ON FUNCTION billing.throttle(text, integer, timestamptz),
+    billing.throttle_detail(text, integer, timestamptz), billing.authenticate_token(text, timestamptz),
     billing.set_default_payment_method(bigint) TO billing_app, billing_admin;
 GRANT INSERT, UPDATE, DELETE ON billing.payment_methods TO billing_app;
 GRANT USAGE ON SEQUENCE billing.payment_methods_id_seq TO billing_app;
@@ -86,7 +87,8 @@ GRANT EXECUTE ON FUNCTION
     billing.grant_company_access(regrole, bigint), billing.revoke_company_access(regrole, bigint),
     billing.audit_flush_wait(interval),
     billing.rebuild_usage_daily(bigint), billing.verify_usage_daily(bigint), billing.raw_usage_daily(bigint),
-    billing.archive_calls(date)
+    billing.archive_calls(date),
+    billing.create_api_token(bigint, text, text, text[], timestamptz), billing.revoke_api_token(bigint, timestamptz)
     TO billing_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA billing TO billing_admin;
 REVOKE INSERT, UPDATE, DELETE ON billing.period_usage FROM billing_admin;

@@ -51,6 +51,7 @@ AuditEntry* find_same_read(AuditQueue* queue, const AuditEntry& entry) {
   for (uint64 i = queue->head; i > first; --i) {
     AuditEntry& queued = queue->entries[(i - 1) % queue->capacity];
     if (queued.at / USECS_PER_SEC == entry.at / USECS_PER_SEC && queued.company == entry.company &&
+        queued.has_company == entry.has_company && queued.api_token == entry.api_token &&
         queued.database == entry.database && queued.reads < PG_INT32_MAX &&
         strcmp(queued.function_name, entry.function_name) == 0 &&
         strcmp(queued.current_user_name, entry.current_user_name) == 0 &&
@@ -94,11 +95,33 @@ void limit_viewer() {
   if (viewer_rate_limit > 0) enforce_viewer_rate_limit(GetUserId(), viewer_rate_limit);
 }
 
+namespace {
+
+// The token authenticated in the transaction of local id authenticated_in.
+int64 transaction_token = 0;
+LocalTransactionId authenticated_in = InvalidLocalTransactionId;
+
+}  // namespace
+
+void remember_authenticated_token(int64 api_token) {
+  transaction_token = api_token;
+  authenticated_in = MyProc->lxid;
+}
+
+int64 authenticated_token() {
+  return authenticated_in == MyProc->lxid && authenticated_in != InvalidLocalTransactionId ? transaction_token : 0;
+}
+
 void queue_audit(int64 company, const std::string& function_name) {
+  queue_audit(std::optional<int64>(company), function_name, authenticated_token());
+}
+
+void queue_audit(std::optional<int64> company, const std::string& function_name, int64 api_token) {
   const AuditMode mode = audit_mode();
   if (mode == AuditMode::kRefused) {
+    // "usage_current (refused)" and "authenticate_token (failed)" are refused as their function.
     throw BillingError("55000",
-                       "billing." + function_name + " is refused in database \"" + this_database() +
+                       "billing." + function_name.substr(0, function_name.find(' ')) + " is refused in database \"" + this_database() +
                            "\": its reads could not be audited",
                        std::string("The audit writer writes billing.audit_log of database \"") +
                            (audit_database ? audit_database : "") + "\" only (billing.database).",
@@ -111,7 +134,9 @@ void queue_audit(int64 company, const std::string& function_name) {
   entry.at = GetCurrentTimestamp();
   entry.reads = 1;
   entry.database = MyDatabaseId;
-  entry.company = company;
+  entry.has_company = company.has_value();
+  entry.company = company.value_or(0);
+  entry.api_token = api_token;
   call([&] {
     copy_name(entry.session_user_name, NAMEDATALEN, GetUserNameFromId(GetSessionUserId(), false));
     copy_name(entry.current_user_name, NAMEDATALEN, GetUserNameFromId(GetUserId(), false));
@@ -181,8 +206,74 @@ int take_batch(AuditEntry* batch) {
   return taken;
 }
 
+// The batch's columns as the arrays the INSERT unnests.
+struct BatchArrays {
+  Datum values[8];
+  static constexpr Oid types[8] = {TIMESTAMPTZARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+                                   TEXTARRAYOID,        INT4ARRAYOID, INT8ARRAYOID, BOOLARRAYOID};
+};
+
+BatchArrays batch_arrays(const AuditEntry* batch, int count) {
+  Datum* columns[8];
+  for (Datum*& column : columns) column = static_cast<Datum*>(palloc(sizeof(Datum) * count));
+  for (int i = 0; i < count; ++i) {
+    columns[0][i] = TimestampTzGetDatum(batch[i].at);
+    columns[1][i] = Int64GetDatum(batch[i].company);
+    columns[2][i] = CStringGetTextDatum(batch[i].session_user_name);
+    columns[3][i] = CStringGetTextDatum(batch[i].current_user_name);
+    columns[4][i] = CStringGetTextDatum(batch[i].function_name);
+    columns[5][i] = Int32GetDatum(batch[i].reads);
+    columns[6][i] = Int64GetDatum(batch[i].api_token);
+    columns[7][i] = BoolGetDatum(batch[i].has_company);
+  }
+  BatchArrays arrays;
+  arrays.values[0] = PointerGetDatum(construct_array(columns[0], count, TIMESTAMPTZOID, sizeof(TimestampTz), true, TYPALIGN_DOUBLE));
+  arrays.values[1] = PointerGetDatum(construct_array(columns[1], count, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE));
+  for (int c = 2; c <= 4; ++c)
+    arrays.values[c] = PointerGetDatum(construct_array(columns[c], count, TEXTOID, -1, false, TYPALIGN_INT));
+  arrays.values[5] = PointerGetDatum(construct_array(columns[5], count, INT4OID, sizeof(int32), true, TYPALIGN_INT));
+  arrays.values[6] = PointerGetDatum(construct_array(columns[6], count, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE));
+  arrays.values[7] = PointerGetDatum(construct_array(columns[7], count, BOOLOID, sizeof(bool), true, TYPALIGN_CHAR));
+  return arrays;
+}
+
+constexpr const char* kUnnestBatch =
+    "ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), "
+    "pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8)) "
+    "AS r(at, company, session_user_name, current_user_name, function_name, reads, api_token, has_company)";
+
+// The INSERT of a batch into the audit_log of the installed version: before 1.2 one row per
+// read (a coalesced entry becomes `reads` rows); before 1.6 without the token columns (no
+// tokens exist there).
+std::string insert_batch_sql(bool with_reads, bool with_tokens) {
+  if (with_tokens)
+    return std::string(
+               "INSERT INTO billing.audit_log (read_at, company_id, session_user_name, current_user_name, "
+               "function_name, reads, api_token_id, api_user) SELECT r.at, CASE WHEN r.has_company THEN r.company END, "
+               "r.session_user_name, r.current_user_name, r.function_name, r.reads, "
+               "CASE WHEN r.api_token OPERATOR(pg_catalog.<>) 0 THEN r.api_token END, t.user_name FROM ") +
+           kUnnestBatch + " LEFT JOIN billing.api_tokens t ON t.id OPERATOR(pg_catalog.=) r.api_token";
+  if (with_reads)
+    return std::string(
+               "INSERT INTO billing.audit_log (read_at, company_id, session_user_name, current_user_name, "
+               "function_name, reads) SELECT r.at, r.company, r.session_user_name, r.current_user_name, "
+               "r.function_name, r.reads FROM ") + kUnnestBatch;
+  return std::string(
+             "INSERT INTO billing.audit_log (read_at, company_id, session_user_name, current_user_name, "
+             "function_name) SELECT r.at, r.company, r.session_user_name, r.current_user_name, r.function_name FROM ") +
+         kUnnestBatch + ", pg_catalog.generate_series(1, r.reads)";
+}
+
+// A token's last use is its latest successful authentication the writer has seen.
+constexpr const char* kUpdateLastUsed =
+    "UPDATE billing.api_tokens t SET last_used_at = u.at FROM (SELECT r.api_token, pg_catalog.max(r.at) AS at FROM "
+    "ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($5), pg_catalog.unnest($7)) AS r(at, function_name, api_token) "
+    "WHERE r.function_name OPERATOR(pg_catalog.=) 'authenticate_token' GROUP BY r.api_token) u "
+    "WHERE t.id OPERATOR(pg_catalog.=) u.api_token "
+    "AND (t.last_used_at IS NULL OR t.last_used_at OPERATOR(pg_catalog.<) u.at)";
+
 void write_batch(const AuditEntry* batch, int count) {
-  bool ready_is_null = false;
+  bool is_null = false;
   uint64 read_count = 0;
   for (int i = 0; i < count; ++i) read_count += static_cast<uint64>(batch[i].reads);
   SetCurrentStatementStartTimestamp();
@@ -190,50 +281,24 @@ void write_batch(const AuditEntry* batch, int count) {
   SPI_connect();
   PushActiveSnapshot(GetTransactionSnapshot());
   pgstat_report_activity(STATE_RUNNING, "company_billing: writing audit entries");
-  // Is the extension installed here, and is audit_log of version 1.2 or later (with `reads`)?
+  // Is the extension installed here, and which audit_log columns does its version have?
   bool ready = SPI_execute(
-                   "SELECT pg_catalog.count(a.attname) FROM pg_catalog.pg_extension e "
-                   "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = pg_catalog.to_regclass('billing.audit_log') "
-                   "AND a.attname = 'reads' AND NOT a.attisdropped WHERE e.extname = 'company_billing'",
+                   "SELECT pg_catalog.count(a.attname) FILTER (WHERE a.attname OPERATOR(pg_catalog.=) 'reads'), "
+                   "pg_catalog.count(a.attname) FILTER (WHERE a.attname OPERATOR(pg_catalog.=) 'api_token_id') "
+                   "FROM pg_catalog.pg_extension e "
+                   "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('billing.audit_log') "
+                   "AND a.attname IN ('reads', 'api_token_id') AND NOT a.attisdropped "
+                   "WHERE e.extname OPERATOR(pg_catalog.=) 'company_billing'",
                    true, 0) == SPI_OK_SELECT && SPI_processed == 1;
-  const bool with_reads = ready && DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &ready_is_null)) > 0;
+  const bool with_reads = ready && DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &is_null)) > 0;
+  const bool with_tokens = ready && DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &is_null)) > 0;
   if (ready && count > 0) {
     // One INSERT per batch: the arrays go in as parameters and unnest() into rows.
-    Datum* at = static_cast<Datum*>(palloc(sizeof(Datum) * count));
-    Datum* company = static_cast<Datum*>(palloc(sizeof(Datum) * count));
-    Datum* session_user_name = static_cast<Datum*>(palloc(sizeof(Datum) * count));
-    Datum* current_user_name = static_cast<Datum*>(palloc(sizeof(Datum) * count));
-    Datum* function_name = static_cast<Datum*>(palloc(sizeof(Datum) * count));
-    Datum* reads = static_cast<Datum*>(palloc(sizeof(Datum) * count));
-    for (int i = 0; i < count; ++i) {
-      at[i] = TimestampTzGetDatum(batch[i].at);
-      company[i] = Int64GetDatum(batch[i].company);
-      session_user_name[i] = CStringGetTextDatum(batch[i].session_user_name);
-      current_user_name[i] = CStringGetTextDatum(batch[i].current_user_name);
-      function_name[i] = CStringGetTextDatum(batch[i].function_name);
-      reads[i] = Int32GetDatum(batch[i].reads);
-    }
-    Oid types[6] = {TIMESTAMPTZARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID};
-    Datum values[6] = {
-        PointerGetDatum(construct_array(at, count, TIMESTAMPTZOID, sizeof(TimestampTz), true, TYPALIGN_DOUBLE)),
-        PointerGetDatum(construct_array(company, count, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE)),
-        PointerGetDatum(construct_array(session_user_name, count, TEXTOID, -1, false, TYPALIGN_INT)),
-        PointerGetDatum(construct_array(current_user_name, count, TEXTOID, -1, false, TYPALIGN_INT)),
-        PointerGetDatum(construct_array(function_name, count, TEXTOID, -1, false, TYPALIGN_INT)),
-        PointerGetDatum(construct_array(reads, count, INT4OID, sizeof(int32), true, TYPALIGN_INT))};
-    // Before 1.2 the table has one row per read: a coalesced entry becomes `reads` rows.
-    SPI_execute_with_args(
-        with_reads
-            ? "INSERT INTO billing.audit_log (read_at, company_id, session_user_name, current_user_name, "
-              "function_name, reads) SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
-              "pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6))"
-            : "INSERT INTO billing.audit_log (read_at, company_id, session_user_name, current_user_name, "
-              "function_name) SELECT r.at, r.company, r.session_user_name, r.current_user_name, r.function_name "
-              "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), "
-              "pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)) "
-              "AS r(at, company, session_user_name, current_user_name, function_name, reads), "
-              "pg_catalog.generate_series(1, r.reads)",
-        6, types, values, nullptr, false, 0);
+    BatchArrays arrays = batch_arrays(batch, count);
+    const std::string insert = insert_batch_sql(with_reads, with_tokens);
+    SPI_execute_with_args(insert.c_str(), 8, const_cast<Oid*>(BatchArrays::types), arrays.values, nullptr, false, 0);
+    if (with_tokens)
+      SPI_execute_with_args(kUpdateLastUsed, 8, const_cast<Oid*>(BatchArrays::types), arrays.values, nullptr, false, 0);
   }
   SPI_finish();
   PopActiveSnapshot();

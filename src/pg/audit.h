@@ -1,6 +1,7 @@
 // The audit of API reads (src/pg/audit.cpp).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "pg/pg_includes.h"
@@ -24,5 +25,14 @@ void limit_viewer();
 // read of `company` through `function_name` (nothing when the audit is off or unavailable). No
 // write in the caller's transaction.
 void queue_audit(int64 company, const std::string& function_name);
+
+// The same for a token authentication (src/pg/api_tokens.cpp): `company` is empty when the
+// presented token id does not exist; `api_token` 0 when none is named.
+void queue_audit(std::optional<int64> company, const std::string& function_name, int64 api_token);
+
+// The API token this transaction authenticated: the audited reads that follow in the same
+// transaction name it (and, through it, the end user). 0 when none.
+void remember_authenticated_token(int64 api_token);
+int64 authenticated_token();
 
 }  // namespace billing::pg

@@ -69,7 +69,7 @@ Relation open_if_still(Oid id, char kind, const char* name, Oid schema) {
 
 }  // namespace
 
-IndexLookup::IndexLookup(const char* table, const char* index) {
+IndexLookup::IndexLookup(const char* table, const char* index, Privilege privilege) {
   RememberedOids& remembered = remembered_oids(table, index);
   const RememberedOids guess = remembered;
   remembered = RememberedOids{};  // until confirmed, in case opening fails
@@ -96,8 +96,10 @@ IndexLookup::IndexLookup(const char* table, const char* index) {
         elog(ERROR, "company_billing: index billing.%s is not on billing.%s", index, table);
       found.index = RelationGetRelid(index_);
     }
-    const AclResult permission = pg_class_aclcheck(found.table, GetUserId(), ACL_SELECT);
-    if (permission != ACLCHECK_OK) aclcheck_error(permission, OBJECT_TABLE, get_rel_name(found.table));
+    if (privilege == Privilege::kCheckSelect) {
+      const AclResult permission = pg_class_aclcheck(found.table, GetUserId(), ACL_SELECT);
+      if (permission != ACLCHECK_OK) aclcheck_error(permission, OBJECT_TABLE, get_rel_name(found.table));
+    }
     return found;
   });
 }

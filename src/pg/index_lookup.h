@@ -29,8 +29,12 @@ AttrNumber column_number(TupleDesc descriptor, const char* name);
 
 class IndexLookup {
  public:
+  // Whether the caller's SELECT privilege on the table is checked. Only the token lookup of
+  // billing.authenticate_token() skips it: there the caller reaches a row only with its secret.
+  enum class Privilege { kCheckSelect, kSkipCheck };
+
   // Opens billing.<table> and billing.<index> with AccessShareLock.
-  IndexLookup(const char* table, const char* index);
+  IndexLookup(const char* table, const char* index, Privilege privilege = Privilege::kCheckSelect);
   IndexLookup(const IndexLookup&) = delete;
   IndexLookup& operator=(const IndexLookup&) = delete;
 

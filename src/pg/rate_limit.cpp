@@ -1,5 +1,6 @@
-// billing.throttle(key text, per_minute integer, as_of timestamptz) -> boolean, and the
-// automatic per-viewer limit of the read API.
+// billing.throttle(key text, per_minute integer, as_of timestamptz) -> boolean,
+// billing.throttle_detail(...) -> (admitted, remaining, retry_after_seconds), and the automatic
+// per-viewer limit of the read API.
 #include "pg/rate_limit.h"
 
 #include <cstdio>
@@ -32,7 +33,8 @@ void evict_full_buckets(HTAB* table, int64 now_us) {
 
 // Takes a token of `key` in `table`; false when refused. Raises 53400 when the table is full of
 // buckets that still carry state.
-bool take_from(HTAB* table, uint64 key, int64 per_minute, int64 now_us, int64* retry_after_us) {
+bool take_from(HTAB* table, uint64 key, int64 per_minute, int64 now_us, int64* retry_after_us,
+               int64* remaining = nullptr) {
   const SharedState* shared = shared_state();
   bool admitted = true;
   bool table_full = false;
@@ -50,6 +52,7 @@ bool take_from(HTAB* table, uint64 key, int64 per_minute, int64 now_us, int64* r
       if (!found) entry->bucket = new_bucket(per_minute, now_us);
       entry->per_minute = per_minute;
       admitted = take_token(entry->bucket, per_minute, now_us, retry_after_us);
+      if (remaining != nullptr) *remaining = entry->bucket.micro_tokens / kMicroPerToken;
     }
     LWLockRelease(shared->limiter_lock);
   });
@@ -66,14 +69,15 @@ void check_per_minute(int64 per_minute) {
 
 }  // namespace
 
-bool take_rate_token(const std::string& key, int64 per_minute, TimestampTz now, int64* retry_after_us) {
+bool take_rate_token(const std::string& key, int64 per_minute, TimestampTz now, int64* retry_after_us,
+                     int64* remaining) {
   const SharedState* shared = shared_state();
   if (shared == nullptr)
     throw BillingError("55000", "the rate limiter needs company_billing in shared_preload_libraries");
   check_per_minute(per_minute);
   const uint64 hashed = hash_bytes_extended(reinterpret_cast<const unsigned char*>(key.data()),
                                             static_cast<int>(key.size()), 0x62696c6c);
-  return take_from(shared->limiter, hashed, per_minute, static_cast<int64>(now), retry_after_us);
+  return take_from(shared->limiter, hashed, per_minute, static_cast<int64>(now), retry_after_us, remaining);
 }
 
 void enforce_viewer_rate_limit(Oid role, int64 per_minute) {
@@ -100,7 +104,25 @@ Datum throttle(FunctionCallInfo fcinfo) {
   return BoolGetDatum(take_rate_token(key, per_minute, as_of, nullptr));
 }
 
+Datum throttle_detail(FunctionCallInfo fcinfo) {
+  const std::string key = text_arg(fcinfo, 0);
+  const int64 per_minute = PG_GETARG_INT32(1);
+  const TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(2);
+  if (TIMESTAMP_NOT_FINITE(as_of))
+    throw BillingError("22008", "as_of must be a finite timestamp");
+  int64 retry_after_us = 0;
+  int64 remaining = 0;
+  const bool admitted = take_rate_token(key, per_minute, as_of, &retry_after_us, &remaining);
+  // Whole seconds, rounded up: an HTTP Retry-After of 0 would invite an immediate retry.
+  const int64 retry_after_seconds = admitted ? 0 : (retry_after_us + USECS_PER_SEC - 1) / USECS_PER_SEC;
+  const Datum values[3] = {BoolGetDatum(admitted), Int32GetDatum(static_cast<int32>(remaining)),
+                           Int32GetDatum(static_cast<int32>(retry_after_seconds))};
+  const bool nulls[3] = {false, false, false};
+  return record_datum(fcinfo, values, nulls);
+}
+
 }  // namespace
 }  // namespace billing::pg
 
 BILLING_SQL_FUNCTION(billing_throttle, billing::pg::throttle)
+BILLING_SQL_FUNCTION(billing_throttle_detail, billing::pg::throttle_detail)

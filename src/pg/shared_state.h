@@ -21,7 +21,9 @@ struct AuditEntry {
   TimestampTz at;
   int32 reads;
   Oid database;
+  bool has_company;  // false only for a failed token authentication of an unknown token id
   int64 company;
+  int64 api_token;   // the token the reading transaction authenticated; 0 when none
   char session_user_name[NAMEDATALEN];
   char current_user_name[NAMEDATALEN];
   char function_name[kFunctionNameLength];
