@@ -1,0 +1,85 @@
+#include "gateway/config.h"
+
+#include <cstdlib>
+#include <iostream>
+#include <stdexcept>
+#include <string_view>
+
+namespace gateway {
+namespace {
+
+constexpr const char* kUsage = R"(usage: billing-gateway [flags]
+  --database CONNINFO   libpq connection string           BILLING_GATEWAY_DATABASE   (dbname=postgres)
+  --address ADDRESS     listen address                     BILLING_GATEWAY_ADDRESS    (127.0.0.1)
+  --port N              listen port, 0 = any free one      BILLING_GATEWAY_PORT       (8080)
+  --pool-size N         database connections               BILLING_GATEWAY_POOL_SIZE  (8)
+  --threads N           HTTP worker threads                BILLING_GATEWAY_THREADS    (16)
+  --rate-limit N        requests a minute per token        BILLING_GATEWAY_RATE_LIMIT (60)
+  --read-timeout S      seconds a client may stay silent   BILLING_GATEWAY_READ_TIMEOUT (5)
+  --portal-url URL      the payment provider's portal      BILLING_GATEWAY_PORTAL_URL
+  --port-file PATH      write the bound port there once listening
+)";
+
+int to_int(std::string_view name, const std::string& value, int low, int high) {
+  std::size_t used = 0;
+  long parsed = 0;
+  try {
+    parsed = std::stol(value, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != value.size() || value.empty() || parsed < low || parsed > high)
+    throw std::invalid_argument(std::string(name) + " must be an integer from " + std::to_string(low) + " to " +
+                                std::to_string(high) + ", got \"" + value + "\"");
+  return static_cast<int>(parsed);
+}
+
+void apply(Config& config, std::string_view name, const std::string& value) {
+  if (name == "database") config.database = value;
+  else if (name == "address") config.address = value;
+  else if (name == "port") config.port = to_int(name, value, 0, 65535);
+  else if (name == "pool-size") config.pool_size = to_int(name, value, 1, 1000);
+  else if (name == "threads") config.threads = to_int(name, value, 1, 1000);
+  else if (name == "rate-limit") config.rate_limit = to_int(name, value, 1, 1000000);
+  else if (name == "read-timeout") config.read_timeout_seconds = to_int(name, value, 1, 3600);
+  else if (name == "portal-url") config.portal_url = value;
+  else if (name == "port-file") config.port_file = value;
+  else throw std::invalid_argument("unknown flag --" + std::string(name));
+}
+
+}  // namespace
+
+Config parse_config(int argc, char** argv) {
+  Config config;
+  try {
+    const std::pair<const char*, const char*> environment[] = {
+        {"database", "BILLING_GATEWAY_DATABASE"},     {"address", "BILLING_GATEWAY_ADDRESS"},
+        {"port", "BILLING_GATEWAY_PORT"},             {"pool-size", "BILLING_GATEWAY_POOL_SIZE"},
+        {"threads", "BILLING_GATEWAY_THREADS"},       {"rate-limit", "BILLING_GATEWAY_RATE_LIMIT"},
+        {"read-timeout", "BILLING_GATEWAY_READ_TIMEOUT"}, {"portal-url", "BILLING_GATEWAY_PORTAL_URL"}};
+    for (const auto& [name, variable] : environment)
+      if (const char* value = std::getenv(variable)) apply(config, name, value);
+    for (int i = 1; i < argc; ++i) {
+      std::string_view flag = argv[i];
+      if (flag == "--help" || flag == "-h") {
+        std::cout << kUsage;
+        std::exit(0);
+      }
+      if (flag.substr(0, 2) != "--") throw std::invalid_argument("unexpected argument " + std::string(flag));
+      flag.remove_prefix(2);
+      const std::size_t equals = flag.find('=');
+      if (equals != std::string_view::npos) {
+        apply(config, flag.substr(0, equals), std::string(flag.substr(equals + 1)));
+      } else {
+        if (i + 1 >= argc) throw std::invalid_argument("--" + std::string(flag) + " needs a value");
+        apply(config, flag, argv[++i]);
+      }
+    }
+  } catch (const std::invalid_argument& error) {
+    std::cerr << "billing-gateway: " << error.what() << "\n" << kUsage;
+    std::exit(2);
+  }
+  return config;
+}
+
+}  // namespace gateway
