@@ -4,7 +4,8 @@
 # Debian packages the build and the tests need.
 BILLING_PACKAGES=(make g++ cmake postgresql-15 postgresql-contrib postgresql-server-dev-15
                   libboost-dev nlohmann-json3-dev libgtest-dev
-                  clang libclang-rt-14-dev sqlsmith libbenchmark-dev postgresql-15-cron python3-psycopg2)
+                  clang libclang-rt-14-dev sqlsmith libbenchmark-dev postgresql-15-cron python3-psycopg2
+                  libcpp-httplib-dev libpq-dev pkg-config curl wrk)
 
 log() { printf '\n==> %s\n' "$*"; }
 

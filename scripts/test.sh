@@ -132,6 +132,8 @@ SCRIPT_SUITES=(
   "pg_dump / pg_restore round trip|test/dump_restore.sh"
   "upgrades from every released version|test/upgrade.sh"
   "period CSV byte for byte through psql and psycopg2 (README recipes)|test/csv_bytes.sh"
+  "HTTP gateway from outside: endpoints, tokens, statuses, limits, restarts, malformed requests (a cluster of its own)|test/gateway/http_api.sh build/cmake/billing-gateway"
+  "HTTP gateway under AddressSanitizer and UndefinedBehaviorSanitizer|test/gateway/http_api.sh build/asan/billing-gateway"
   "sqlsmith as a viewer role (2,000 queries)|test/sqlsmith.sh 2000"
   "attacks from outside: install-time look-alikes, views, internals, limits, audit (test/attacks/run.sh)|test/attacks/run.sh"
   "crash safety (SIGKILL during ingestion and close_period)|test/crash_safety.sh"

@@ -398,14 +398,14 @@ void install_routes(httplib::Server& server, const Config& config, Pool& pool) {
   server.Get("/api/billing/usage/current", document("SELECT billing.usage_current()"));
   server.Get("/api/billing/usage/projection", document("SELECT billing.usage_projection()"));
   server.Get("/api/billing/history",
-             document("SELECT COALESCE(pg_catalog.json_agg(h), '[]') FROM billing.billing_history() AS h"));
+             document("SELECT COALESCE(pg_catalog.array_to_json(pg_catalog.array_agg(h)), '[]') FROM billing.billing_history() AS h"));
   server.Get("/api/billing/upcoming-charges",
              document("SELECT pg_catalog.row_to_json(u) FROM billing.upcoming_charges() AS u"));
   server.Get("/api/billing/usage/trends", [api](const httplib::Request& request, httplib::Response& response) {
     const std::optional<int> months = months_parameter(request);
     if (!months) return send_error(response, 400, "invalid_parameter", "months must be an integer from 1 to 120.");
     api->serve_json(request, response,
-                    "SELECT COALESCE(pg_catalog.json_agg(t), '[]') FROM billing.usage_trends(NULL, " +
+                    "SELECT COALESCE(pg_catalog.array_to_json(pg_catalog.array_agg(t)), '[]') FROM billing.usage_trends(NULL, " +
                         std::to_string(*months) + ") AS t",
                     Subject::kCompany);
   });
@@ -413,9 +413,9 @@ void install_routes(httplib::Server& server, const Config& config, Pool& pool) {
   server.Get("/api/billing/payment-methods", [api, portal](const httplib::Request& request, httplib::Response& response) {
     // Display fields only: no provider reference, never card data (the table holds none).
     api->serve_json(request, response,
-                    "SELECT pg_catalog.json_build_object('methods', COALESCE(pg_catalog.json_agg("
+                    "SELECT pg_catalog.json_build_object('methods', COALESCE(pg_catalog.array_to_json(pg_catalog.array_agg("
                     "pg_catalog.json_build_object('id', m.id, 'brand', m.brand, 'last4', m.last4, 'expiry', m.expiry, "
-                    "'is_default', m.is_default, 'expired', m.expired, 'provider', m.provider)), '[]'), "
+                    "'is_default', m.is_default, 'expired', m.expired, 'provider', m.provider))), '[]'), "
                     "'portal_url', " + portal + "::pg_catalog.text) FROM billing.company_payment_methods() AS m",
                     Subject::kCompany);
   });

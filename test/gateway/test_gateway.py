@@ -2,7 +2,7 @@
 requests, the CSV bytes, ETags, the shared rate limit of two processes, the database stopped and
 started during requests, malformed and slow requests, the audit, the access log, SIGTERM.
 
-Usage: test_gateway.py GATEWAY_BINARY CLUSTER_DIR (run by test/gateway/run.sh, which starts the
+Usage: test_gateway.py GATEWAY_BINARY CLUSTER_DIR (run by test/gateway/http_api.sh, which starts the
 cluster with the demo data). Prints one line per check and "N passed, N failed"."""
 
 import decimal

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The HTTP gateway against a cluster of its own (so that it can be stopped and started during
 # requests): the demo data, tokens, a real gateway process and a real HTTP client
-# (test/gateway/test_gateway.py). GATEWAY_BINARY chooses the build: build/cmake (default) or
-# build/asan (AddressSanitizer + UndefinedBehaviorSanitizer).
+# (test/gateway/test_gateway.py). The argument chooses the build: build/cmake/billing-gateway
+# (default) or build/asan/billing-gateway (AddressSanitizer + UndefinedBehaviorSanitizer).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/common.sh
-binary=${GATEWAY_BINARY:-build/cmake/billing-gateway}
+binary=${1:-build/cmake/billing-gateway}
 [ -x "$binary" ] || { echo "no gateway binary at $binary (build it with cmake first)"; exit 1; }
 CLUSTER_PORT=${GATEWAY_CLUSTER_PORT:-54332} start_cluster "gateway_$(basename "$(dirname "$binary")")" \
   -c shared_preload_libraries=company_billing -c billing.database=gateway_test
