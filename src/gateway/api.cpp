@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 namespace gateway {
 namespace {
@@ -26,8 +27,6 @@ struct RequestLog {
 };
 thread_local RequestLog request_log;
 
-std::mutex log_mutex;
-
 void write_access_log(const httplib::Request& request, const httplib::Response& response) {
   const double duration_ms =
       std::chrono::duration<double, std::milli>(Clock::now() - request_log.start).count();
@@ -37,9 +36,10 @@ void write_access_log(const httplib::Request& request, const httplib::Response& 
                          {"duration_ms", static_cast<double>(static_cast<long long>(duration_ms * 1000)) / 1000}};
   line["token_id"] = request_log.token_id != 0 ? nlohmann::ordered_json(request_log.token_id) : nlohmann::ordered_json(nullptr);
   if (!request_log.problem.empty()) line["problem"] = request_log.problem;
-  const std::string text = line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-  std::lock_guard<std::mutex> lock(log_mutex);
-  std::cout << text << '\n' << std::flush;
+  const std::string text = line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+  // One write() per line and no lock: a thread preempted while holding a log mutex would stall
+  // every other request behind it.
+  (void)!::write(STDOUT_FILENO, text.data(), text.size());
 }
 
 void send_json(httplib::Response& response, int status, const std::string& body) {

@@ -4,6 +4,8 @@
 #include <iostream>
 #include <stdexcept>
 #include <string_view>
+#include <thread>
+#include <algorithm>
 
 namespace gateway {
 namespace {
@@ -12,8 +14,9 @@ constexpr const char* kUsage = R"(usage: billing-gateway [flags]
   --database CONNINFO   libpq connection string           BILLING_GATEWAY_DATABASE   (dbname=postgres)
   --address ADDRESS     listen address                     BILLING_GATEWAY_ADDRESS    (127.0.0.1)
   --port N              listen port, 0 = any free one      BILLING_GATEWAY_PORT       (8080)
-  --pool-size N         database connections               BILLING_GATEWAY_POOL_SIZE  (8)
-  --threads N           HTTP worker threads                BILLING_GATEWAY_THREADS    (16)
+  --pool-size N         database connections               BILLING_GATEWAY_POOL_SIZE  (2 x CPUs)
+  --threads N           HTTP worker threads: clients       BILLING_GATEWAY_THREADS    (64)
+                        served at once (keep-alive holds one)
   --rate-limit N        requests a minute per token        BILLING_GATEWAY_RATE_LIMIT (60)
   --read-timeout S      seconds a client may stay silent   BILLING_GATEWAY_READ_TIMEOUT (5)
   --portal-url URL      the payment provider's portal      BILLING_GATEWAY_PORTAL_URL
@@ -38,7 +41,7 @@ void apply(Config& config, std::string_view name, const std::string& value) {
   if (name == "database") config.database = value;
   else if (name == "address") config.address = value;
   else if (name == "port") config.port = to_int(name, value, 0, 65535);
-  else if (name == "pool-size") config.pool_size = to_int(name, value, 1, 1000);
+  else if (name == "pool-size") config.pool_size = to_int(name, value, 0, 1000);
   else if (name == "threads") config.threads = to_int(name, value, 1, 1000);
   else if (name == "rate-limit") config.rate_limit = to_int(name, value, 1, 1000000);
   else if (name == "read-timeout") config.read_timeout_seconds = to_int(name, value, 1, 3600);
@@ -79,6 +82,7 @@ Config parse_config(int argc, char** argv) {
     std::cerr << "billing-gateway: " << error.what() << "\n" << kUsage;
     std::exit(2);
   }
+  if (config.pool_size == 0) config.pool_size = static_cast<int>(std::max(2u, 2 * std::thread::hardware_concurrency()));
   return config;
 }
 

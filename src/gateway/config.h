@@ -9,8 +9,12 @@ struct Config {
   std::string database = "dbname=postgres";  // libpq connection string (BILLING_GATEWAY_DATABASE)
   std::string address = "127.0.0.1";         // listen address (BILLING_GATEWAY_ADDRESS)
   int port = 8080;                           // listen port; 0 picks a free one (BILLING_GATEWAY_PORT)
-  int pool_size = 8;                         // database connections (BILLING_GATEWAY_POOL_SIZE)
-  int threads = 16;                          // HTTP worker threads (BILLING_GATEWAY_THREADS)
+  // Database connections (BILLING_GATEWAY_POOL_SIZE); 0: twice the CPU count, which is about
+  // what a server with that many cores runs best (more backends add latency, not throughput).
+  int pool_size = 0;
+  // HTTP worker threads (BILLING_GATEWAY_THREADS). A kept-alive connection holds a thread, so
+  // this is also how many clients are served at once; others wait for a thread.
+  int threads = 64;
   int rate_limit = 60;                       // requests a minute per token (BILLING_GATEWAY_RATE_LIMIT)
   int read_timeout_seconds = 5;              // a client that sends nothing this long is cut off
   int pool_wait_ms = 5000;                   // longest wait for a free database connection

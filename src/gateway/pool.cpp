@@ -1,5 +1,6 @@
 #include "gateway/pool.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace gateway {
@@ -7,10 +8,9 @@ namespace gateway {
 Lease::~Lease() { pool_->give_back(slot_, connection_); }
 
 Pool::Pool(std::string conninfo, int size, int wait_ms)
-    : conninfo_(std::move(conninfo)),
-      wait_ms_(wait_ms),
-      connections_(static_cast<std::size_t>(size), nullptr),
-      taken_(static_cast<std::size_t>(size), false) {}
+    : conninfo_(std::move(conninfo)), wait_ms_(wait_ms), connections_(static_cast<std::size_t>(size), nullptr) {
+  for (std::size_t slot = connections_.size(); slot > 0; --slot) free_.push_back(slot - 1);
+}
 
 Pool::~Pool() {
   for (PGconn* connection : connections_)
@@ -33,16 +33,21 @@ Pool::Outcome Pool::acquire(std::unique_ptr<Lease>& lease, std::string& error) {
   PGconn* connection = nullptr;
   {
     std::unique_lock<std::mutex> lock(mutex_);
-    const auto free_slot = [&] {
-      for (std::size_t i = 0; i < taken_.size(); ++i)
-        if (!taken_[i]) return i;
-      return taken_.size();
-    };
-    if (!freed_.wait_for(lock, std::chrono::milliseconds(wait_ms_), [&] { return free_slot() < taken_.size(); }))
-      return Outcome::kBusy;
-    slot = free_slot();
+    if (!free_.empty() && waiters_.empty()) {
+      slot = free_.back();
+      free_.pop_back();
+    } else {
+      Waiter waiter;
+      waiters_.push_back(&waiter);
+      const bool served = waiter.handed_over.wait_for(lock, std::chrono::milliseconds(wait_ms_),
+                                                      [&] { return waiter.served; });
+      if (!served) {
+        waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &waiter));
+        return Outcome::kBusy;
+      }
+      slot = waiter.slot;
+    }
     connection = connections_[slot];
-    taken_[slot] = true;
   }
   if (connection != nullptr && PQstatus(connection) != CONNECTION_OK) {
     PQfinish(connection);
@@ -65,12 +70,17 @@ void Pool::give_back(std::size_t slot, PGconn* connection) {
     PQfinish(connection);
     connection = nullptr;
   }
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    connections_[slot] = connection;
-    taken_[slot] = false;
+  std::lock_guard<std::mutex> lock(mutex_);
+  connections_[slot] = connection;
+  if (waiters_.empty()) {
+    free_.push_back(slot);
+    return;
   }
-  freed_.notify_one();
+  Waiter* oldest = waiters_.front();
+  waiters_.pop_front();
+  oldest->slot = slot;
+  oldest->served = true;
+  oldest->handed_over.notify_one();
 }
 
 }  // namespace gateway

@@ -1,10 +1,13 @@
 // A fixed-size pool of libpq connections. Connections are opened when first needed and again
-// after they broke, so the gateway recovers by itself when the database comes back.
+// after they broke, so the gateway recovers by itself when the database comes back. Waiting
+// requests are served first come, first served: a returned connection goes straight to the
+// request that has waited longest, so no request starves behind later ones.
 #pragma once
 
 #include <libpq-fe.h>
 
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -42,15 +45,20 @@ class Pool {
 
  private:
   friend class Lease;
+  struct Waiter {
+    std::condition_variable handed_over;
+    bool served = false;
+    std::size_t slot = 0;
+  };
   void give_back(std::size_t slot, PGconn* connection);
   PGconn* connect(std::string& error) const;
 
   const std::string conninfo_;
   const int wait_ms_;
   std::mutex mutex_;
-  std::condition_variable freed_;
   std::vector<PGconn*> connections_;  // per slot: connected, or nullptr (connect when leased)
-  std::vector<bool> taken_;           // per slot: leased to a request
+  std::vector<std::size_t> free_;     // slots not leased
+  std::deque<Waiter*> waiters_;       // requests waiting for a slot, oldest first
 };
 
 }  // namespace gateway
