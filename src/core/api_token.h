@@ -19,7 +19,7 @@ inline constexpr std::size_t kTokenSecretMaxLength = 128;
 
 struct PresentedToken {
   int64_t id;
-  std::string_view secret;
+  std::string_view secret;  // a view into the parsed text
 };
 
 // "<id>|<secret>": id a positive decimal without sign or leading zero that fits in 63 bits,

@@ -13,11 +13,14 @@ namespace {
 const std::string kSecret(40, 'a');
 
 TEST(ApiTokenParse, AcceptsIdBarSecret) {
-  const auto token = parse_api_token("17|" + kSecret);
+  // The secret is a view into the presented text, which must outlive it.
+  const std::string text = "17|" + kSecret;
+  const auto token = parse_api_token(text);
   ASSERT_TRUE(token.has_value());
   EXPECT_EQ(token->id, 17);
   EXPECT_EQ(token->secret, kSecret);
-  const auto largest = parse_api_token("9223372036854775807|" + std::string(128, 'Z'));
+  const std::string largest_text = "9223372036854775807|" + std::string(128, 'Z');
+  const auto largest = parse_api_token(largest_text);
   ASSERT_TRUE(largest.has_value());
   EXPECT_EQ(largest->id, INT64_MAX);
 }
