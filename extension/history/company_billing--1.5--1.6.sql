@@ -1,6 +1,7 @@
 -- company_billing 1.5 -> 1.6: API tokens (create_api_token, authenticate_token,
 -- revoke_api_token), the end user of token-authenticated reads in the audit log, and
--- throttle_detail() for HTTP rate-limit headers. The current definitions are in extension/src/.
+-- throttle_detail() for HTTP rate-limit headers, record_appointment in C. The current
+-- definitions are in extension/src/.
 \echo Use "ALTER EXTENSION company_billing UPDATE TO '1.6'" to load this file. \quit
 
 SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
@@ -111,3 +112,12 @@ GRANT EXECUTE ON FUNCTION billing.throttle_detail(text, integer, timestamptz),
     billing.authenticate_token(text, timestamptz) TO billing_app, billing_admin;
 GRANT EXECUTE ON FUNCTION billing.create_api_token(bigint, text, text, text[], timestamptz),
     billing.revoke_api_token(bigint, timestamptz) TO billing_admin;
+
+-- record_appointment in C: the table's constraints are its checks (no PL/pgSQL copy of them).
+CREATE OR REPLACE FUNCTION billing.record_appointment(company bigint, external_id text, booked_at timestamptz,
+                                                      status text DEFAULT 'booked',
+                                                      call_external_id text DEFAULT NULL)
+RETURNS boolean
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'billing_record_appointment';
+ALTER FUNCTION billing.record_appointment(bigint, text, timestamptz, text, text) RESET ALL;

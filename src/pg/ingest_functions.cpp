@@ -1,10 +1,13 @@
-// Ingestion's hot path in C:
+// Ingestion in C:
 //   billing.record_call(company bigint, external_id text, started_at timestamptz,
 //                       duration_sec integer, status text) -> boolean
+//   billing.record_appointment(company bigint, external_id text, booked_at timestamptz,
+//                              status text, call_external_id text) -> boolean
 // The same checks, messages and SQLSTATEs as the PL/pgSQL version of 1.0, then one kept INSERT
 // ... ON CONFLICT DO NOTHING: true when the call was new. The rollup triggers on billing.calls
 // do the rest, as for any other INSERT.
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "core/errors.h"
@@ -70,7 +73,77 @@ Datum record_call(FunctionCallInfo fcinfo) {
   return BoolGetDatum(inserted);
 }
 
+
+KeptQuery find_call(R"SQL(
+SELECT c.id FROM billing.calls c
+ WHERE c.company_id OPERATOR(pg_catalog.=) $1 AND c.external_id OPERATOR(pg_catalog.=) $2
+)SQL",
+                    {INT8OID, TEXTOID});
+
+KeptQuery company_exists(R"SQL(
+SELECT 1 FROM billing.companies c WHERE c.id OPERATOR(pg_catalog.=) $1
+)SQL",
+                         {INT8OID});
+
+KeptQuery insert_appointment(R"SQL(
+INSERT INTO billing.appointments (company_id, external_id, call_id, booked_at, status)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT ON CONSTRAINT appointments_company_external_id_key DO NOTHING
+)SQL",
+                             {INT8OID, TEXTOID, INT8OID, TIMESTAMPTZOID, TEXTOID}, KeptQuery::Access::kWrites);
+
+Datum record_appointment(FunctionCallInfo fcinfo) {
+  constexpr const char* kArguments[] = {"company", "external_id", "booked_at", "status"};
+  for (int i = 0; i < 4; ++i)
+    if (PG_ARGISNULL(i))
+      throw BillingError(sqlstate::kNullValueNotAllowed,
+                         std::string("record_appointment: ") + kArguments[i] + " must not be NULL");
+  const int64 company = PG_GETARG_INT64(0);
+  const std::string status = text_arg(fcinfo, 3);
+
+  spi_connect();
+  std::optional<int64> call;
+  if (!PG_ARGISNULL(4)) {
+    const Datum lookup[2] = {Int64GetDatum(company), PG_GETARG_DATUM(4)};
+    if (find_call.run(lookup) == 1) call = result_int64(0, 1);
+    if (!call) {
+      const Datum company_value[1] = {Int64GetDatum(company)};
+      if (company_exists.run(company_value) == 0)
+        throw BillingError("23503", "record_appointment: company " + std::to_string(company) + " does not exist");
+      throw BillingError("23503", "record_appointment: company " + std::to_string(company) + " has no call \"" +
+                                      message_excerpt(text_arg(fcinfo, 4)) + "\"");
+    }
+  }
+  const Datum values[5] = {Int64GetDatum(company), PG_GETARG_DATUM(1), call ? Int64GetDatum(*call) : Datum(0),
+                           PG_GETARG_DATUM(2), PG_GETARG_DATUM(3)};
+  const char nulls[5] = {' ', ' ', call ? ' ' : 'n', ' ', ' '};
+  bool inserted = false;
+  try {
+    inserted = insert_appointment.run(values, nulls) > 0;
+  } catch (const PgError& error) {
+    // As in record_call: the table's constraints are the rules, reported in this function's words.
+    const ErrorData* data = error.data();
+    const char* constraint = data->constraint_name != nullptr ? data->constraint_name : "";
+    const auto is = [&](const char* name) { return std::strcmp(constraint, name) == 0; };
+    if (data->sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION && is("appointments_company_id_fkey"))
+      throw BillingError("23503", "record_appointment: company " + std::to_string(company) + " does not exist");
+    if (data->sqlerrcode != ERRCODE_CHECK_VIOLATION) throw;
+    if (is("appointments_external_id_check"))
+      throw BillingError(sqlstate::kInvalidParameterValue, "record_appointment: external_id must have 1 to 255 characters");
+    if (is("appointments_booked_at_check"))
+      throw BillingError(sqlstate::kDatetimeFieldOverflow, "record_appointment: booked_at must lie in the years 2000 to 2099");
+    if (is("appointments_status_check"))
+      throw BillingError(sqlstate::kInvalidParameterValue,
+                         "record_appointment: unknown appointment status \"" + message_excerpt(status) + "\"", {},
+                         "Known statuses: booked, cancelled.");
+    throw;
+  }
+  spi_finish();
+  return BoolGetDatum(inserted);
+}
+
 }  // namespace
 }  // namespace billing::pg
 
 BILLING_SQL_FUNCTION(billing_record_call, billing::pg::record_call)
+BILLING_SQL_FUNCTION(billing_record_appointment, billing::pg::record_appointment)

@@ -104,6 +104,9 @@ RESET ROLE;
 SET ROLE regress_token_admin;
 SELECT billing.revoke_api_token(:anna_id, '2025-06-20 00:00+00') AS revoked,
        billing.revoke_api_token(:anna_id, '2025-06-21 00:00+00') AS revoked_again;
+SELECT billing.revoke_api_token(999999) AS unknown_token;
+SELECT billing.revoke_api_token(NULL);
+SELECT billing.revoke_api_token(:anna_id, NULL);
 RESET ROLE;
 SET ROLE regress_token_app;
 SELECT company_id FROM billing.authenticate_token(:'anna', '2025-06-19 23:59:59+00');

@@ -41,3 +41,20 @@ SELECT "check", ok, detail FROM billing.diagnose(NULL, '2025-06-20') LIMIT 1;
 RESET search_path;
 \c - postgres
 REVOKE CREATE ON SCHEMA public FROM regress_viewer_b;
+-- Ingestion in C under the same search_path, as an administrator: record_appointment links the
+-- call whose external id is the one given, not whatever a look-alike = would admit, and the
+-- evil = on bigint does not make an unknown call or company look known.
+INSERT INTO billing.companies (id, name, timezone) VALUES (4242, 'Hostile path GmbH', 'UTC');
+SELECT billing.record_call(4242, 'hostile-call-' || i, '2025-06-10 09:00+00'::timestamptz + i * interval '1 minute', 60, 'completed')
+  FROM generate_series(1, 3) AS i;
+SET search_path = public, pg_temp, pg_catalog;
+SELECT billing.record_appointment(4242, 'hostile-appt-0', '2025-06-10 10:00+00', 'booked', 'no-such-call');
+SELECT billing.record_appointment(4243, 'hostile-appt-0', '2025-06-10 10:00+00', 'booked', 'hostile-call-1');
+SELECT billing.record_appointment(4242, 'hostile-appt-2', '2025-06-10 10:00+00', 'booked', 'hostile-call-2') AS linked;
+RESET search_path;
+SELECT c.external_id AS linked_call FROM billing.appointments a JOIN billing.calls c ON c.id = a.call_id
+ WHERE a.company_id = 4242;
+DELETE FROM billing.appointments WHERE company_id = 4242;
+DELETE FROM billing.calls WHERE company_id = 4242;
+DELETE FROM billing.usage_daily WHERE company_id = 4242;
+DELETE FROM billing.companies WHERE id = 4242;
