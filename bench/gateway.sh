@@ -8,7 +8,8 @@
 #   pgbench, the gateway's own two statements    what the gateway asks the database, without HTTP
 #   pgbench, SELECT billing.usage_current(1)     the bare read, as an administrator
 # Prints requests (transactions) a second, p50 and p99 latency, and the ratios of usage over
-# HTTP to the gateway's SQL through pgbench and to /healthz.
+# HTTP to the gateway's SQL through pgbench and to /healthz; then downloads the big period's CSV
+# and prints the gateway's peak memory before and after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
@@ -114,6 +115,15 @@ for row in "${rows[@]}"; do
   IFS='|' read -r name rate p50 p99 bad <<<"$row"
   printf '| %s | %.0f | %s | %s | %s |\n' "$name" "$rate" "$p50" "$p99" "$bad"
 done
+log "the CSV of the $calls-call period through the gateway (streamed; peak memory of the gateway process)"
+period=$(psql -X -At -c "SELECT id FROM billing.billing_periods WHERE company_id = 1 ORDER BY start_date DESC LIMIT 1")
+peak_before=$(awk '/VmHWM/ {print $2}' "/proc/$gateway_pid/status")
+transfer=$(curl -sS -o build/bench_gateway.csv -w '%{size_download} bytes in %{time_total} s' \
+  -H "Authorization: Bearer $token" "$url/api/billing/period/$period/download")
+peak_after=$(awk '/VmHWM/ {print $2}' "/proc/$gateway_pid/status")
+echo "    $transfer, $(($(wc -l <build/bench_gateway.csv) - 1)) records; gateway peak RSS ${peak_before} kB before, ${peak_after} kB after"
+rm -f build/bench_gateway.csv
+
 awk -v h="$http" -v s="$gateway_sql" -v z="$healthz" 'BEGIN {
   printf "\nusage over HTTP / the same SQL through pgbench: %.2f (target at least 0.40)\n", h / s
   printf "usage over HTTP / /healthz of the same process: %.2f\n", h / z }'
