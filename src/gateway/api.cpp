@@ -379,8 +379,11 @@ std::string sql_literal_or_null(const std::string& text) {
 
 void install_routes(httplib::Server& server, const Config& config, Pool& pool) {
   auto api = std::make_shared<Api>(config, pool);
-  server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+  server.set_pre_routing_handler([](const httplib::Request& request, httplib::Response&) {
     request_log = RequestLog{Clock::now(), 0, {}};
+    // Range is ignored (a server may, RFC 9110): httplib 0.11 would answer a range of a JSON
+    // document with 200 and a partial body. The request object is httplib's own, not const.
+    const_cast<httplib::Request&>(request).ranges.clear();
     return httplib::Server::HandlerResponse::Unhandled;
   });
   server.set_logger(write_access_log);

@@ -228,6 +228,14 @@ def run_checks(gateway, t):
     status, _, body = gateway.request("/api/billing/usage/current", clinic)
     check("usage/current of a USD company", status == 200 and envelope(body)["data"]["currency"] == "USD", body[:200])
 
+    # --- Range is ignored: the whole document or file, never a partial body
+    for path, whole in [("/api/billing/usage/current", b'{"success": true, "data": ' + current_sql.encode() + b"}"),
+                        (f"/api/billing/period/{t['weber_period']}/download", csv_sql.encode())]:
+        for byte_range in ["bytes=0-10", "bytes=5-", "bytes=0-1,3-4"]:
+            status, headers, body = gateway.request(path, weber, headers={"Range": byte_range})
+            check(f"Range {byte_range} on {path.split('/')[-1]}: 200 and everything",
+                  status == 200 and body == whole and "content-range" not in headers, (status, headers, body[:80]))
+
     # --- 401: one response for every kind of bad token
     unauthenticated = []
     for token_header in [None, "Basic dXNlcjpwYXNz", "Bearer", "Bearer ", "bearer", "Bearer 1|short",
