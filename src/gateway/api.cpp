@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -400,8 +401,12 @@ void install_routes(httplib::Server& server, const Config& config, Pool& pool) {
   };
   server.Get("/api/billing/usage/current", document("SELECT billing.usage_current()"));
   server.Get("/api/billing/usage/projection", document("SELECT billing.usage_projection()"));
+  // The history with each invoice's period id, so that a client can open the period's detail.
   server.Get("/api/billing/history",
-             document("SELECT COALESCE(pg_catalog.array_to_json(pg_catalog.array_agg(h)), '[]') FROM billing.billing_history() AS h"));
+             document("SELECT COALESCE(pg_catalog.array_to_json(pg_catalog.array_agg(r ORDER BY r.issued_at DESC, "
+                      "r.invoice_id DESC)), '[]') FROM (SELECT h.*, i.billing_period_id AS period_id "
+                      "FROM billing.billing_history() AS h LEFT JOIN billing.invoices AS i "
+                      "ON i.id OPERATOR(pg_catalog.=) h.invoice_id) AS r"));
   server.Get("/api/billing/upcoming-charges",
              document("SELECT pg_catalog.row_to_json(u) FROM billing.upcoming_charges() AS u"));
   server.Get("/api/billing/usage/trends", [api](const httplib::Request& request, httplib::Response& response) {
@@ -432,6 +437,25 @@ void install_routes(httplib::Server& server, const Config& config, Pool& pool) {
     if (!period) return send_error(response, 400, "invalid_parameter", "The period id must be a positive integer.");
     api->serve_csv(request, response, *period);
   });
+
+  // The dashboard page (web/dashboard/) and Chart.js from web/node_modules (npm ci), static.
+  if (!config.web_root.empty()) {
+    const httplib::Headers page_headers = {
+        {"Content-Security-Policy",
+         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+         "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"},
+        {"X-Content-Type-Options", "nosniff"},
+        {"Referrer-Policy", "no-referrer"},
+        {"Cache-Control", "no-cache"}};
+    if (!server.set_mount_point("/dashboard/vendor/", config.web_root + "/node_modules/chart.js/dist", page_headers) ||
+        !server.set_mount_point("/dashboard/", config.web_root + "/dashboard", page_headers))
+      throw std::runtime_error("--web-root " + config.web_root +
+                               " must hold dashboard/ and node_modules/chart.js/dist/ (run npm ci there)");
+    server.Get("/dashboard", [](const httplib::Request&, httplib::Response& response) {
+      response.set_redirect("/dashboard/");
+    });
+    server.Get("/", [](const httplib::Request&, httplib::Response& response) { response.set_redirect("/dashboard/"); });
+  }
 
   // Known paths answer other methods with 405; everything else is a JSON 404.
   const auto not_allowed = [](const httplib::Request&, httplib::Response& response) {

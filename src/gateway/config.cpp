@@ -21,6 +21,8 @@ constexpr const char* kUsage = R"(usage: billing-gateway [flags]
   --read-timeout S      seconds a client may stay silent   BILLING_GATEWAY_READ_TIMEOUT (5)
   --portal-url URL      the payment provider's portal      BILLING_GATEWAY_PORTAL_URL
   --port-file PATH      write the bound port there once listening
+  --web-root DIR        serve the dashboard page from DIR   BILLING_GATEWAY_WEB_ROOT
+                        (web/ of the checkout, after npm ci there)
 )";
 
 int to_int(std::string_view name, const std::string& value, int low, int high) {
@@ -47,6 +49,7 @@ void apply(Config& config, std::string_view name, const std::string& value) {
   else if (name == "read-timeout") config.read_timeout_seconds = to_int(name, value, 1, 3600);
   else if (name == "portal-url") config.portal_url = value;
   else if (name == "port-file") config.port_file = value;
+  else if (name == "web-root") config.web_root = value;
   else throw std::invalid_argument("unknown flag --" + std::string(name));
 }
 
@@ -59,7 +62,8 @@ Config parse_config(int argc, char** argv) {
         {"database", "BILLING_GATEWAY_DATABASE"},     {"address", "BILLING_GATEWAY_ADDRESS"},
         {"port", "BILLING_GATEWAY_PORT"},             {"pool-size", "BILLING_GATEWAY_POOL_SIZE"},
         {"threads", "BILLING_GATEWAY_THREADS"},       {"rate-limit", "BILLING_GATEWAY_RATE_LIMIT"},
-        {"read-timeout", "BILLING_GATEWAY_READ_TIMEOUT"}, {"portal-url", "BILLING_GATEWAY_PORTAL_URL"}};
+        {"read-timeout", "BILLING_GATEWAY_READ_TIMEOUT"}, {"portal-url", "BILLING_GATEWAY_PORTAL_URL"},
+        {"web-root", "BILLING_GATEWAY_WEB_ROOT"}};
     for (const auto& [name, variable] : environment)
       if (const char* value = std::getenv(variable)) apply(config, name, value);
     for (int i = 1; i < argc; ++i) {

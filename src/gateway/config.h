@@ -20,6 +20,7 @@ struct Config {
   int pool_wait_ms = 5000;                   // longest wait for a free database connection
   std::string portal_url;                    // the payment provider's customer portal (BILLING_GATEWAY_PORTAL_URL)
   std::string port_file;                     // where to write the bound port (for port 0)
+  std::string web_root;                      // web/ of the checkout: serves /dashboard (BILLING_GATEWAY_WEB_ROOT)
 };
 
 // Parses argv over the environment; prints usage and exits on --help or a bad flag.

@@ -33,7 +33,12 @@ int main(int argc, char** argv) {
   server.set_keep_alive_max_count(100000);
   server.set_payload_max_length(64 * 1024);  // the API takes no request bodies
   server.set_tcp_nodelay(true);              // small responses: no 40 ms wait for a delayed ACK
-  gateway::install_routes(server, config, pool);
+  try {
+    gateway::install_routes(server, config, pool);
+  } catch (const std::exception& error) {
+    std::cerr << "billing-gateway: " << error.what() << "\n";
+    return 2;
+  }
 
   int port = config.port;
   if (port == 0) {

@@ -1,0 +1,450 @@
+// The customer dashboard: reads the gateway's API with the token kept in sessionStorage and
+// renders the cards. Every value is put into the page as text (never as HTML). Live updates are
+// conditional polls of /api/billing/usage/current (If-None-Match): an unchanged card costs a
+// 304, and no connection is held open between polls.
+"use strict";
+
+(() => {
+  const POLL_MS = 3000;  // the card follows new usage within this (plus one request)
+  const $ = (id) => document.getElementById(id);
+  const state = {
+    token: sessionStorage.getItem("billing.token"),
+    language: chooseLanguage(),
+    data: {},
+    etag: null,
+    sortDescending: true,
+    pollTimer: null,
+    chart: null,
+    detail: null,
+  };
+  let format = makeFormat(state.language);
+
+  class ApiError extends Error {
+    constructor(status, retryAfter) {
+      super(`HTTP ${status}`);
+      this.status = status;
+      this.retryAfter = Number(retryAfter) || 5;
+    }
+  }
+
+  // JSON with every number kept as the text the server wrote (174.00 stays "174.00").
+  function parseExact(text) {
+    return JSON.parse(text, (key, value, context) =>
+      typeof value === "number" ? (context && context.source !== undefined ? context.source : String(value)) : value);
+  }
+
+  async function request(path, etag) {
+    const headers = { Authorization: `Bearer ${state.token}` };
+    if (etag) headers["If-None-Match"] = etag;
+    const response = await fetch(path, { headers, cache: "no-store" });
+    if (response.status === 304) return { notModified: true };
+    if (!response.ok) throw new ApiError(response.status, response.headers.get("Retry-After"));
+    return { response, etag: response.headers.get("ETag") };
+  }
+
+  async function api(path, etag) {
+    const result = await request(path, etag);
+    if (result.notModified) return result;
+    return { data: parseExact(await result.response.text()).data, etag: result.etag };
+  }
+
+  function showMessage(text) {
+    $("message").textContent = text;
+    $("message").hidden = !text;
+  }
+
+  function handleError(error) {
+    if (!(error instanceof ApiError)) {
+      showMessage(format.text("unavailable"));
+      schedulePoll(5000);
+      return;
+    }
+    if (error.status === 401) {
+      signOut();
+      showMessage(format.text("unauthorized"));
+    } else if (error.status === 403) {
+      showMessage(format.text("forbidden"));
+    } else if (error.status === 409) {
+      showMessage(format.text("noPlan"));
+    } else if (error.status === 429) {
+      showMessage(format.text("rateLimited", { seconds: error.retryAfter }));
+      schedulePoll(error.retryAfter * 1000);
+    } else if (error.status === 503) {
+      showMessage(format.text("unavailable"));
+      schedulePoll(error.retryAfter * 1000);
+    } else {
+      showMessage(format.text("failedRequest", { status: error.status }));
+    }
+  }
+
+  function setText(id, text) {
+    $(id).textContent = text;
+  }
+
+  function safeUrl(url) {
+    return typeof url === "string" && /^https?:\/\//i.test(url) ? url : null;
+  }
+
+  // --- the cards
+
+  function renderCurrent() {
+    const usage = state.data.current;
+    if (!usage) return;
+    const currency = usage.currency;
+    setText("period-range", format.text("periodRange",
+      { start: format.date(usage.period.start), end: format.date(usage.period.end) }));
+    setText("calls-total", format.number(usage.calls.total));
+    setText("calls-completed", format.number(usage.calls.completed));
+    setText("minutes", format.number(usage.calls.total_minutes));
+    setText("appointments", format.number(usage.appointments.total));
+    setText("avg-duration", usage.calls.avg_duration === null ? "–"
+      : format.text("minutesUnit", { value: format.number(usage.calls.avg_duration) }));
+    setText("cost-so-far", format.money(usage.total_cost, currency));
+    setText("days-remaining", format.number(usage.period.days_remaining));
+
+    // A bar only where the plan includes minutes; the warning exactly when usage exceeds them.
+    const included = usage.included_minutes !== null && usage.included_minutes !== undefined;
+    $("minutes-progress").hidden = !included;
+    if (included) {
+      const percent = Number(usage.usage_percentage);
+      $("progress-bar").style.width = `${Math.min(percent, 100)}%`;
+      $("progress").setAttribute("aria-valuenow", String(Math.min(percent, 100)));
+      $("progress").classList.toggle("over", Number(usage.overage_minutes) > 0);
+      setText("progress-label", format.text("progressLabel", {
+        used: format.number(usage.calls.total_minutes), included: format.number(usage.included_minutes),
+        percent: format.number(usage.usage_percentage),
+      }));
+    }
+    const over = included && Number(usage.overage_minutes) > 0;
+    $("overage-warning").hidden = !over;
+    if (over) {
+      setText("overage-warning", format.text("overage",
+        { minutes: format.number(usage.overage_minutes), cost: format.money(usage.calls.cost, currency) }));
+    }
+  }
+
+  function renderTrends() {
+    const rows = state.data.trends;
+    if (!rows) return;
+    const labels = rows.map((row) => format.month(row.month));
+    const minutes = rows.map((row) => Number(row.minutes));
+    const calls = rows.map((row) => Number(row.calls));
+    $("trends-chart").setAttribute("aria-label", format.text("chartLabel"));
+    if (state.chart) {
+      state.chart.data.labels = labels;
+      state.chart.data.datasets[0].data = minutes;
+      state.chart.data.datasets[0].label = format.text("chartMinutes");
+      state.chart.data.datasets[1].data = calls;
+      state.chart.data.datasets[1].label = format.text("chartCalls");
+      state.chart.options.locale = format.locale;
+      state.chart.update();
+      return;
+    }
+    state.chart = new Chart($("trends-chart"), {
+      type: "line",
+      data: {
+        labels,
+        datasets: [
+          { label: format.text("chartMinutes"), data: minutes, yAxisID: "y", borderColor: "rgb(37, 99, 235)",
+            backgroundColor: "rgba(37, 99, 235, 0.15)", tension: 0.2 },
+          { label: format.text("chartCalls"), data: calls, yAxisID: "y1", borderColor: "rgb(4, 120, 87)",
+            backgroundColor: "rgba(4, 120, 87, 0.15)", tension: 0.2, borderDash: [6, 3] },
+        ],
+      },
+      options: {
+        responsive: true,
+        animation: false,  // no motion, and a screenshot shows the final chart
+        maintainAspectRatio: false,
+        locale: format.locale,
+        interaction: { mode: "index", intersect: false },
+        plugins: { tooltip: { enabled: true }, legend: { position: "bottom" } },
+        scales: {
+          y: { type: "linear", position: "left", beginAtZero: true, title: { display: true, text: "min" } },
+          y1: { type: "linear", position: "right", beginAtZero: true, grid: { drawOnChartArea: false },
+                ticks: { precision: 0 } },
+        },
+      },
+    });
+  }
+
+  function renderUpcoming() {
+    const upcoming = state.data.upcoming;
+    if (!upcoming) return;
+    setText("renewal-date", format.date(upcoming.renewal_date));
+    setText("next-base-fee", format.money(upcoming.next_base_fee, upcoming.currency));
+    setText("projected-minutes-cost", format.money(upcoming.projected_minutes_cost, upcoming.currency));
+    setText("projected-appointments-cost", format.money(upcoming.projected_appointments_cost, upcoming.currency));
+    setText("projected-total", format.money(upcoming.projected_total, upcoming.currency));
+  }
+
+  function badge(text, kind) {
+    const element = document.createElement("span");
+    element.className = `badge badge-${kind}`;
+    element.textContent = text;
+    return element;
+  }
+
+  function renderPayment() {
+    const payment = state.data.payment;
+    if (!payment) return;
+    const list = $("payment-methods");
+    list.replaceChildren();
+    for (const method of payment.methods) {
+      const item = document.createElement("li");
+      item.className = "method";
+      item.dataset.methodId = method.id;
+      const name = document.createElement("span");
+      name.className = "method-name";
+      name.textContent = `${method.brand} •••• ${method.last4}`;
+      const expiry = document.createElement("span");
+      expiry.className = "method-expiry subtle";
+      expiry.textContent = format.text("expires", { expiry: method.expiry });
+      item.append(name, expiry);
+      if (method.is_default) item.append(badge(format.text("default"), "default"));
+      if (method.expired) item.append(badge(format.text("expired"), "expired"));
+      list.append(item);
+    }
+    if (payment.methods.length === 0) {
+      const item = document.createElement("li");
+      item.className = "subtle";
+      item.textContent = format.text("noMethods");
+      list.append(item);
+    }
+    const portal = safeUrl(payment.portal_url);
+    $("portal-link").hidden = !portal;
+    if (portal) $("portal-link").href = portal;
+  }
+
+  function renderHistory() {
+    const invoices = state.data.history;
+    if (!invoices) return;
+    const rows = [...invoices].sort((a, b) =>
+      (state.sortDescending ? -1 : 1) * (a.issued_at < b.issued_at ? -1 : a.issued_at > b.issued_at ? 1 : 0));
+    const body = $("history-rows");
+    body.replaceChildren();
+    for (const invoice of rows) {
+      const row = document.createElement("tr");
+      row.dataset.invoiceId = invoice.invoice_id;
+      const cell = (content, className) => {
+        const td = document.createElement("td");
+        if (className) td.className = className;
+        if (content instanceof Node) td.append(content); else td.textContent = content;
+        row.append(td);
+        return td;
+      };
+      cell(invoice.number, "invoice-number");
+      cell(format.text("periodRange", { start: format.date(invoice.period_start), end: format.date(invoice.period_end) }),
+        "invoice-period");
+      cell(format.date(invoice.issued_at), "invoice-issued");
+      cell(format.money(invoice.total, invoice.currency), "number invoice-total");
+      cell(badge(format.text(invoice.status), invoice.status), "invoice-status");
+      const pdf = safeUrl(invoice.pdf_url);
+      if (pdf) {
+        const link = document.createElement("a");
+        link.href = pdf;
+        link.rel = "noopener noreferrer";
+        link.target = "_blank";
+        link.textContent = format.text("download");
+        link.setAttribute("aria-label", `${format.text("pdf")} ${invoice.number}`);
+        cell(link, "invoice-pdf");
+      } else {
+        cell("–", "invoice-pdf");
+      }
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "show-detail";
+      button.textContent = format.text("showDetails");
+      button.setAttribute("aria-label", `${format.text("details")} ${invoice.number}`);
+      button.addEventListener("click", () => openDetail(invoice.period_id));
+      cell(button);
+      body.append(row);
+    }
+    $("history-empty").hidden = invoices.length > 0;
+    $("issued-header").setAttribute("aria-sort", state.sortDescending ? "descending" : "ascending");
+    setText("sort-arrow", state.sortDescending ? "↓" : "↑");
+    $("sort-issued").setAttribute("aria-label",
+      format.text(state.sortDescending ? "sortDescending" : "sortAscending"));
+  }
+
+  function renderDetail() {
+    const detail = state.detail;
+    if (!detail) return;
+    setText("detail-range", format.text("periodStatus", {
+      start: format.date(detail.period.start), end: format.date(detail.period.end), status: format.text(detail.status),
+    }));
+    const body = $("detail-lines");
+    body.replaceChildren();
+    for (const line of detail.charges) {
+      const row = document.createElement("tr");
+      row.className = `line line-${line.kind}`;
+      for (const [value, className] of [
+        [line.description, ""],
+        [line.quantity === null || line.quantity === undefined ? "–" : format.number(line.quantity), "number"],
+        [line.unit_price === null || line.unit_price === undefined ? "–" : format.money(line.unit_price, detail.currency), "number"],
+        [format.money(line.amount, detail.currency), "number amount"],
+      ]) {
+        const td = document.createElement("td");
+        td.className = className;
+        td.textContent = value;
+        row.append(td);
+      }
+      body.append(row);
+    }
+  }
+
+  function renderAll() {
+    renderCurrent();
+    renderTrends();
+    renderUpcoming();
+    renderPayment();
+    renderHistory();
+    renderDetail();
+  }
+
+  // --- loading, polling, details
+
+  async function loadAll() {
+    showMessage("");
+    try {
+      const [current, trends, upcoming, payment, history] = await Promise.all([
+        api("/api/billing/usage/current"),
+        api("/api/billing/usage/trends?months=6"),
+        api("/api/billing/upcoming-charges"),
+        api("/api/billing/payment-methods"),
+        api("/api/billing/history"),
+      ]);
+      state.data = { current: current.data, trends: trends.data, upcoming: upcoming.data,
+                     payment: payment.data, history: history.data };
+      state.etag = current.etag;
+      showDashboard(true);
+      renderAll();
+      schedulePoll(POLL_MS);
+    } catch (error) {
+      handleError(error);
+    }
+  }
+
+  function schedulePoll(delay) {
+    clearTimeout(state.pollTimer);
+    if (!state.token) return;
+    state.pollTimer = setTimeout(poll, delay);
+  }
+
+  async function poll() {
+    if (document.hidden || !state.token) return schedulePoll(POLL_MS);
+    try {
+      if (!state.data.current) return loadAll();
+      const result = await api("/api/billing/usage/current", state.etag);
+      if (!result.notModified) {
+        state.data.current = result.data;
+        state.etag = result.etag;
+        renderCurrent();
+      }
+      showMessage("");
+      schedulePoll(POLL_MS);
+    } catch (error) {
+      handleError(error);
+    }
+  }
+
+  async function openDetail(periodId) {
+    try {
+      const result = await api(`/api/billing/period/${encodeURIComponent(periodId)}`);
+      state.detail = result.data;
+      state.detail.id = periodId;
+      renderDetail();
+      $("period-detail").hidden = false;
+      $("period-detail").focus();
+    } catch (error) {
+      handleError(error);
+    }
+  }
+
+  async function downloadCsv() {
+    if (!state.detail) return;
+    try {
+      const result = await request(`/api/billing/period/${encodeURIComponent(state.detail.id)}/download`);
+      const blob = await result.response.blob();
+      const disposition = result.response.headers.get("Content-Disposition") || "";
+      const match = /filename="([^"]+)"/.exec(disposition);
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(blob);
+      link.download = match ? match[1] : `billing-period-${state.detail.id}.csv`;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+    } catch (error) {
+      handleError(error);
+    }
+  }
+
+  // --- signing in and out, language
+
+  function showDashboard(visible) {
+    $("dashboard").hidden = !visible;
+    $("sign-in").hidden = visible;
+    $("refresh").hidden = !visible;
+    $("sign-out").hidden = !visible;
+  }
+
+  function signOut() {
+    clearTimeout(state.pollTimer);
+    state.token = null;
+    state.data = {};
+    state.detail = null;
+    sessionStorage.removeItem("billing.token");
+    $("period-detail").hidden = true;
+    showDashboard(false);
+    showMessage("");
+    $("token").focus();
+  }
+
+  function applyLanguage() {
+    format = makeFormat(state.language);
+    document.documentElement.lang = state.language;
+    document.title = format.text("title");
+    $("language").value = state.language;
+    for (const element of document.querySelectorAll("[data-text]")) element.textContent = format.text(element.dataset.text);
+    renderAll();
+  }
+
+  $("token-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const token = $("token").value.trim();
+    if (!token) return;
+    state.token = token;
+    sessionStorage.setItem("billing.token", token);
+    $("token").value = "";
+    loadAll();
+  });
+  $("sign-out").addEventListener("click", signOut);
+  $("refresh").addEventListener("click", loadAll);
+  $("language").addEventListener("change", () => {
+    state.language = $("language").value;
+    localStorage.setItem("billing.language", state.language);
+    applyLanguage();
+  });
+  $("sort-issued").addEventListener("click", () => {
+    state.sortDescending = !state.sortDescending;
+    renderHistory();
+  });
+  $("download-csv").addEventListener("click", downloadCsv);
+  $("close-detail").addEventListener("click", () => {
+    $("period-detail").hidden = true;
+    state.detail = null;
+  });
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden && state.token) schedulePoll(0);
+  });
+
+  // For the browser tests and the curious: the chart and the data behind the page.
+  window.billingDashboard = { state, get chart() { return state.chart; } };
+
+  applyLanguage();
+  if (state.token) {
+    loadAll();
+  } else {
+    showDashboard(false);
+  }
+})();
