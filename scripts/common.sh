@@ -5,7 +5,7 @@
 BILLING_PACKAGES=(make g++ cmake postgresql-15 postgresql-contrib postgresql-server-dev-15
                   libboost-dev nlohmann-json3-dev libgtest-dev
                   clang libclang-rt-14-dev sqlsmith libbenchmark-dev postgresql-15-cron python3-psycopg2
-                  libcpp-httplib-dev libpq-dev pkg-config curl wrk)
+                  libcpp-httplib-dev libpq-dev pkg-config curl wrk chromium fonts-dejavu-core)
 
 log() { printf '\n==> %s\n' "$*"; }
 
@@ -22,6 +22,21 @@ ensure_packages() {
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The dashboard's npm packages (Chart.js, playwright-core) into web/node_modules, exactly as
+# web/package-lock.json says. Node.js and npm come from Debian when the machine has none.
+install_web_packages() {
+  if ! command -v npm >/dev/null 2>&1; then
+    ensure_packages nodejs npm
+  fi
+  (cd web && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+}
+
+# The gateway binary (build/cmake/billing-gateway).
+build_gateway() {
+  cmake -S . -B build/cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build build/cmake -j2 --target billing-gateway >/dev/null
 }
 
 pg_bindir() { echo "$(pg_config --bindir)"; }

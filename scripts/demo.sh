@@ -22,21 +22,22 @@ psql -X -q -f demo/dashboard.sql
 log "company scope and audit"
 psql -X -q -f demo/security.sql 2>&1
 
-log "building the HTTP gateway (src/gateway/)"
-cmake -S . -B build/cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build/cmake -j2 --target billing-gateway >/dev/null
+log "building the HTTP gateway (src/gateway/) and the dashboard's npm packages (web/)"
+build_gateway
+install_web_packages
 log "starting the gateway, one API token per company"
 psql -X -q -c "DO \$\$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'demo_gateway') THEN
                  CREATE ROLE demo_gateway LOGIN IN ROLE billing_app; END IF; END\$\$"
 rm -f build/demo_gateway.port
 build/cmake/billing-gateway --database "host=$PGHOST port=$PGPORT dbname=demo user=demo_gateway" \
-  --port "${GATEWAY_PORT:-0}" --port-file build/demo_gateway.port \
+  --port "${GATEWAY_PORT:-0}" --port-file build/demo_gateway.port --web-root web \
   --portal-url "https://billing.example.com/portal" >build/demo_gateway.log 2>&1 &
 gateway_pid=$!
 trap 'kill "$gateway_pid" 2>/dev/null; stop_cluster' EXIT
 for _ in $(seq 1 100); do [ -s build/demo_gateway.port ] && break; sleep 0.1; done
 gateway="http://127.0.0.1:$(cat build/demo_gateway.port)"
 echo "gateway: $gateway"
+echo "dashboard: $gateway/dashboard/  (sign in with a token below)"
 declare -A tokens
 for company in $(psql -X -At -c "SELECT id FROM billing.companies ORDER BY id"); do
   tokens[$company]=$(psql -X -At -c "SELECT token FROM billing.create_api_token($company, 'demo dashboard', 'demo-user-$company')")
@@ -64,10 +65,14 @@ log "GET /api/billing/period/$period with company 2's token: another company's p
 curl -sS -H "Authorization: Bearer ${tokens[2]}" "$gateway/api/billing/period/$period"
 echo
 
+log "a screenshot of company 1's dashboard"
+node scripts/dashboard_screenshot.mjs "$gateway" "${tokens[1]}" build/demo_dashboard.png
+echo "saved build/demo_dashboard.png"
+
 if [ "${KEEP:-0}" = "1" ]; then
   trap - EXIT
   log "the cluster and the gateway keep running; connect with:"
   echo "    psql -h '$PGHOST' -p $PGPORT -U postgres demo"
-  echo "    gateway: $gateway  (log: build/demo_gateway.log)"
+  echo "    gateway: $gateway  (log: build/demo_gateway.log), dashboard: $gateway/dashboard/"
   echo "    stop: kill $gateway_pid; $(pg_bindir)/pg_ctl -D '$CLUSTER_DIR/data' stop   (as the cluster owner)"
 fi

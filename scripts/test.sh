@@ -67,6 +67,7 @@ run_check() {  # run_check NAME SCRIPT [ARGS]
 }
 
 ensure_packages
+install_web_packages
 
 # 1. The pure core, without a server.
 cmake -S . -B build/cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -134,6 +135,7 @@ SCRIPT_SUITES=(
   "period CSV byte for byte through psql and psycopg2 (README recipes)|test/csv_bytes.sh"
   "HTTP gateway from outside: endpoints, tokens, statuses, limits, restarts, malformed requests (a cluster of its own)|test/gateway/http_api.sh build/cmake/billing-gateway"
   "HTTP gateway under AddressSanitizer and UndefinedBehaviorSanitizer|test/gateway/http_api.sh build/asan/billing-gateway"
+  "dashboard page in Debian's chromium (playwright-core; screenshots in build/screenshots)|test/browser/run.sh"
   "sqlsmith as a viewer role (2,000 queries)|test/sqlsmith.sh 2000"
   "attacks from outside: install-time look-alikes, views, internals, limits, audit (test/attacks/run.sh)|test/attacks/run.sh"
   "crash safety (SIGKILL during ingestion and close_period)|test/crash_safety.sh"
