@@ -84,8 +84,7 @@ Datum create_api_token(FunctionCallInfo fcinfo) {
   } catch (const PgError& error) {
     // The table's constraints are the rules; their violations in this function's words.
     const ErrorData* data = error.data();
-    const char* constraint = data->constraint_name != nullptr ? data->constraint_name : "";
-    const auto is = [&](const char* name) { return std::strcmp(constraint, name) == 0; };
+    const auto is = [&](const char* name) { return error.names_constraint(name); };
     if (data->sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION && is("api_tokens_company_id_fkey"))
       throw BillingError("23503", "create_api_token: company " + std::to_string(company) + " does not exist");
     if (data->sqlerrcode != ERRCODE_CHECK_VIOLATION) throw;

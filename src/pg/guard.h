@@ -16,6 +16,7 @@
 // transaction aborts just the same).
 #pragma once
 
+#include <cstring>
 #include <exception>
 #include <type_traits>
 
@@ -28,6 +29,11 @@ class PgError : public std::exception {
   explicit PgError(ErrorData* data) : data_(data) {}
   const char* what() const noexcept override { return data_->message ? data_->message : "error"; }
   ErrorData* data() const noexcept { return data_; }
+  // Whether the error names the table constraint `constraint` (a CHECK, foreign key or unique
+  // violation): the table's constraints are the rules, and callers report them in their words.
+  bool names_constraint(const char* constraint) const noexcept {
+    return data_->constraint_name != nullptr && std::strcmp(data_->constraint_name, constraint) == 0;
+  }
 
  private:
   ErrorData* data_;  // palloc'd in the caller's memory context: freed with it, not by us

@@ -50,8 +50,7 @@ Datum record_call(FunctionCallInfo fcinfo) {
     // The table's constraints are the ingestion rules (one definition, 10_tables.sql); their
     // violations are reported in record_call's words, with the value that broke them.
     const ErrorData* data = error.data();
-    const char* constraint = data->constraint_name != nullptr ? data->constraint_name : "";
-    const auto is = [&](const char* name) { return std::strcmp(constraint, name) == 0; };
+    const auto is = [&](const char* name) { return error.names_constraint(name); };
     if (data->sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION && is("calls_company_id_fkey"))
       throw BillingError("23503", "record_call: company " + std::to_string(company) + " does not exist");
     if (data->sqlerrcode != ERRCODE_CHECK_VIOLATION) throw;
@@ -123,8 +122,7 @@ Datum record_appointment(FunctionCallInfo fcinfo) {
   } catch (const PgError& error) {
     // As in record_call: the table's constraints are the rules, reported in this function's words.
     const ErrorData* data = error.data();
-    const char* constraint = data->constraint_name != nullptr ? data->constraint_name : "";
-    const auto is = [&](const char* name) { return std::strcmp(constraint, name) == 0; };
+    const auto is = [&](const char* name) { return error.names_constraint(name); };
     if (data->sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION && is("appointments_company_id_fkey"))
       throw BillingError("23503", "record_appointment: company " + std::to_string(company) + " does not exist");
     if (data->sqlerrcode != ERRCODE_CHECK_VIOLATION) throw;

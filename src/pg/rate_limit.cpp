@@ -95,24 +95,30 @@ void enforce_viewer_rate_limit(Oid role, int64 per_minute) {
 
 namespace {
 
+// The arguments of throttle() and throttle_detail(): (key text, per_minute integer, as_of).
+struct ThrottleArguments {
+  std::string key;
+  int64 per_minute;
+  TimestampTz as_of;
+};
+
+ThrottleArguments throttle_arguments(FunctionCallInfo fcinfo) {
+  ThrottleArguments arguments{text_arg(fcinfo, 0), PG_GETARG_INT32(1), PG_GETARG_TIMESTAMPTZ(2)};
+  if (TIMESTAMP_NOT_FINITE(arguments.as_of)) throw BillingError("22008", "as_of must be a finite timestamp");
+  return arguments;
+}
+
 Datum throttle(FunctionCallInfo fcinfo) {
-  const std::string key = text_arg(fcinfo, 0);
-  const int64 per_minute = PG_GETARG_INT32(1);
-  const TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(2);
-  if (TIMESTAMP_NOT_FINITE(as_of))
-    throw BillingError("22008", "as_of must be a finite timestamp");
-  return BoolGetDatum(take_rate_token(key, per_minute, as_of, nullptr));
+  const ThrottleArguments arguments = throttle_arguments(fcinfo);
+  return BoolGetDatum(take_rate_token(arguments.key, arguments.per_minute, arguments.as_of, nullptr));
 }
 
 Datum throttle_detail(FunctionCallInfo fcinfo) {
-  const std::string key = text_arg(fcinfo, 0);
-  const int64 per_minute = PG_GETARG_INT32(1);
-  const TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(2);
-  if (TIMESTAMP_NOT_FINITE(as_of))
-    throw BillingError("22008", "as_of must be a finite timestamp");
+  const ThrottleArguments arguments = throttle_arguments(fcinfo);
   int64 retry_after_us = 0;
   int64 remaining = 0;
-  const bool admitted = take_rate_token(key, per_minute, as_of, &retry_after_us, &remaining);
+  const bool admitted =
+      take_rate_token(arguments.key, arguments.per_minute, arguments.as_of, &retry_after_us, &remaining);
   // Whole seconds, rounded up: an HTTP Retry-After of 0 would invite an immediate retry.
   const int64 retry_after_seconds = admitted ? 0 : (retry_after_us + USECS_PER_SEC - 1) / USECS_PER_SEC;
   const Datum values[3] = {BoolGetDatum(admitted), Int32GetDatum(static_cast<int32>(remaining)),
