@@ -1,6 +1,7 @@
 #include "gateway/config.h"
 
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <stdexcept>
 #include <string_view>
@@ -15,14 +16,14 @@ constexpr const char* kUsage = R"(usage: billing-gateway [flags]
   --address ADDRESS     listen address                     BILLING_GATEWAY_ADDRESS    (127.0.0.1)
   --port N              listen port, 0 = any free one      BILLING_GATEWAY_PORT       (8080)
   --pool-size N         database connections               BILLING_GATEWAY_POOL_SIZE  (2 x CPUs)
-  --threads N           HTTP worker threads: clients       BILLING_GATEWAY_THREADS    (64)
+  --threads N           HTTP worker threads: clients       BILLING_GATEWAY_THREADS    (256)
                         served at once (keep-alive holds one)
   --rate-limit N        requests a minute per token        BILLING_GATEWAY_RATE_LIMIT (60)
   --read-timeout S      seconds a client may stay silent   BILLING_GATEWAY_READ_TIMEOUT (5)
   --portal-url URL      the payment provider's portal      BILLING_GATEWAY_PORTAL_URL
   --port-file PATH      write the bound port there once listening
   --web-root DIR        serve the dashboard page from DIR   BILLING_GATEWAY_WEB_ROOT
-                        (web/ of the checkout, after npm ci there)
+                        (web/ of the checkout, after npm ci there; default ./web if it is complete)
 )";
 
 int to_int(std::string_view name, const std::string& value, int low, int high) {
@@ -49,7 +50,10 @@ void apply(Config& config, std::string_view name, const std::string& value) {
   else if (name == "read-timeout") config.read_timeout_seconds = to_int(name, value, 1, 3600);
   else if (name == "portal-url") config.portal_url = value;
   else if (name == "port-file") config.port_file = value;
-  else if (name == "web-root") config.web_root = value;
+  else if (name == "web-root") {
+    config.web_root = value;
+    config.web_root_given = true;
+  }
   else throw std::invalid_argument("unknown flag --" + std::string(name));
 }
 
@@ -85,6 +89,11 @@ Config parse_config(int argc, char** argv) {
   } catch (const std::invalid_argument& error) {
     std::cerr << "billing-gateway: " << error.what() << "\n" << kUsage;
     std::exit(2);
+  }
+  if (!config.web_root_given) {
+    std::ifstream page("web/dashboard/index.html");
+    std::ifstream chart("web/node_modules/chart.js/dist/chart.umd.js");
+    if (page && chart) config.web_root = "web";
   }
   if (config.pool_size == 0) config.pool_size = static_cast<int>(std::max(2u, 2 * std::thread::hardware_concurrency()));
   return config;

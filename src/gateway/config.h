@@ -14,13 +14,16 @@ struct Config {
   int pool_size = 0;
   // HTTP worker threads (BILLING_GATEWAY_THREADS). A kept-alive connection holds a thread, so
   // this is also how many clients are served at once; others wait for a thread.
-  int threads = 64;
+  int threads = 256;
   int rate_limit = 60;                       // requests a minute per token (BILLING_GATEWAY_RATE_LIMIT)
   int read_timeout_seconds = 5;              // a client that sends nothing this long is cut off
   int pool_wait_ms = 5000;                   // longest wait for a free database connection
   std::string portal_url;                    // the payment provider's customer portal (BILLING_GATEWAY_PORTAL_URL)
   std::string port_file;                     // where to write the bound port (for port 0)
-  std::string web_root;                      // web/ of the checkout: serves /dashboard (BILLING_GATEWAY_WEB_ROOT)
+  // web/ of the checkout: serves /dashboard (BILLING_GATEWAY_WEB_ROOT). Unset: ./web when it holds
+  // the page and Chart.js (the gateway started from the checkout after npm ci).
+  std::string web_root;
+  bool web_root_given = false;
 };
 
 // Parses argv over the environment; prints usage and exits on --help or a bad flag.

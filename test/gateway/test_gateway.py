@@ -137,7 +137,17 @@ def main():
     hoffmann_period = sql("SELECT min(id) FROM billing.billing_periods WHERE company_id = 2")[0][0]
     missing_period = sql("SELECT max(id) + 1000 FROM billing.billing_periods")[0][0]
 
-    gateway = Gateway("--rate-limit", "100000", "--read-timeout", "2", "--threads", "8", "--pool-size", "4")
+    # A period of 60,000 calls (about 4 MB of CSV) for downloads that clients abandon.
+    sql("INSERT INTO billing.companies (id, name, timezone) VALUES (90, 'Big Download GmbH', 'UTC')")
+    sql("INSERT INTO billing.pricing_plans (company_id, pricing_model, per_minute_rate, per_appointment_rate, valid_from) "
+        "VALUES (90, 'combined', 0.10, 1.00, '2025-01-01')")
+    sql("INSERT INTO billing.billing_periods (company_id, start_date, end_date) VALUES (90, '2025-03-01', '2025-03-31')")
+    sql("INSERT INTO billing.calls (company_id, external_id, started_at, duration_sec, status) "
+        "SELECT 90, 'big-' || i, timestamptz '2025-03-02 00:00+00' + i * interval '30 seconds', 60 + mod(i, 500), 'completed' "
+        "FROM generate_series(1, 60000) AS i")
+    big_period = sql("SELECT id FROM billing.billing_periods WHERE company_id = 90")[0][0]
+
+    gateway = Gateway("--rate-limit", "100000", "--read-timeout", "2", "--threads", "32", "--pool-size", "4")
     try:
         run_checks(gateway, locals())
     finally:
@@ -383,6 +393,32 @@ def run_checks(gateway, t):
             pass
         connection.close()
     check("slow clients are cut off after the read timeout", closed == 3, closed)
+
+    # --- downloads abandoned mid-stream give their connection back (4 in the pool, 12 abandoned)
+    big = new_token(90, "abandoned")
+    request = (f"GET /api/billing/period/{t['big_period']}/download HTTP/1.1\r\nHost: x\r\n"
+               f"Authorization: Bearer {big}\r\n\r\n").encode()
+    first_bytes = []
+    for _ in range(12):
+        with socket.create_connection(("127.0.0.1", gateway.port), timeout=5) as connection:
+            connection.sendall(request)
+            first_bytes.append(connection.recv(4096)[:15])
+    time.sleep(0.5)
+    after = [gateway.request("/api/billing/usage/current", weber)[0] for _ in range(8)]
+    check("12 downloads abandoned after 4 kB: every pooled connection is back (8 reads 200)",
+          all(b == b"HTTP/1.1 200 OK" for b in first_bytes) and after == [200] * 8, (first_bytes[:2], after))
+    status, _, body = gateway.request(f"/api/billing/period/{t['big_period']}/download", big, timeout=30)
+    check("the 60,000-call CSV downloads whole afterwards", status == 200 and body.count(b"\r\n") == 60001,
+          (status, body.count(b"\r\n")))
+
+    # --- idle connections hold a thread each, not the others
+    idle = [socket.create_connection(("127.0.0.1", gateway.port)) for _ in range(20)]
+    started = time.monotonic()
+    status, _, _ = gateway.request("/api/billing/usage/current", weber)
+    check("20 idle connections do not delay a request", status == 200 and time.monotonic() - started < 1.0,
+          time.monotonic() - started)
+    for connection in idle:
+        connection.close()
 
     # --- the shared rate limit: two gateway processes, 60 a minute for one token
     limited = new_token(3, "limited")
