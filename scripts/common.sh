@@ -5,7 +5,9 @@
 BILLING_PACKAGES=(make g++ cmake postgresql-15 postgresql-contrib postgresql-server-dev-15
                   libboost-dev nlohmann-json3-dev libgtest-dev
                   clang libclang-rt-14-dev sqlsmith libbenchmark-dev postgresql-15-cron python3-psycopg2
-                  libcpp-httplib-dev libpq-dev pkg-config curl wrk chromium fonts-dejavu-core)
+                  libcpp-httplib-dev libpq-dev pkg-config curl wrk chromium fonts-dejavu-core
+                  pgbouncer python3-psycopg php-cli php-pgsql php-bcmath default-jdk-headless
+                  libpostgresql-jdbc-java)
 
 log() { printf '\n==> %s\n' "$*"; }
 
@@ -24,13 +26,14 @@ ensure_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# The dashboard's npm packages (Chart.js, playwright-core) into web/node_modules, exactly as
-# web/package-lock.json says. Node.js and npm come from Debian when the machine has none.
+# The npm packages, exactly as the lock files say: the dashboard's (Chart.js, playwright-core)
+# into web/node_modules, the Node client example's (pg) into clients/node/node_modules. Node.js and npm come from Debian when the machine has none.
 install_web_packages() {
   if ! command -v npm >/dev/null 2>&1; then
     ensure_packages nodejs npm
   fi
   (cd web && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  (cd clients/node && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 }
 
 # The gateway binary (build/cmake/billing-gateway).
@@ -85,5 +88,43 @@ start_cluster() {
 stop_cluster() {
   [ -n "${CLUSTER_DIR:-}" ] && [ -d "$CLUSTER_DIR/data" ] &&
     as_cluster_owner "$(pg_bindir)/pg_ctl" -D "$CLUSTER_DIR/data" -m immediate stop >/dev/null 2>&1
+  return 0
+}
+
+# start_pgbouncer PORT USER...: pgbouncer in transaction mode on 127.0.0.1:PORT in front of the
+# cluster in PGHOST/PGPORT (every database), trusting the given users, one server connection
+# per database and user (so that consecutive clients share it, as behind a busy pooler). Stops
+# it when the calling shell exits (with the cluster). Sets PGBOUNCER_DIR.
+start_pgbouncer() {
+  local port=$1
+  shift
+  PGBOUNCER_DIR=$(mktemp -d /tmp/company_billing.pgbouncer.XXXXXX)
+  for user in "$@"; do printf '"%s" ""\n' "$user"; done >"$PGBOUNCER_DIR/userlist.txt"
+  cat >"$PGBOUNCER_DIR/pgbouncer.ini" <<INI
+[databases]
+* = host=$PGHOST port=$PGPORT
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+unix_socket_dir =
+auth_type = trust
+auth_file = $PGBOUNCER_DIR/userlist.txt
+pool_mode = transaction
+default_pool_size = 1
+max_client_conn = 200
+ignore_startup_parameters = extra_float_digits
+logfile = $PGBOUNCER_DIR/pgbouncer.log
+pidfile = $PGBOUNCER_DIR/pgbouncer.pid
+INI
+  [ "$(id -u)" -eq 0 ] && chown -R postgres: "$PGBOUNCER_DIR"
+  as_cluster_owner pgbouncer -d "$PGBOUNCER_DIR/pgbouncer.ini"
+  for _ in $(seq 1 50); do [ -s "$PGBOUNCER_DIR/pgbouncer.pid" ] && break; sleep 0.1; done
+  export PGBOUNCER_DIR
+  trap 'stop_pgbouncer; stop_cluster' EXIT
+}
+
+stop_pgbouncer() {
+  [ -n "${PGBOUNCER_DIR:-}" ] && [ -s "$PGBOUNCER_DIR/pgbouncer.pid" ] &&
+    kill "$(cat "$PGBOUNCER_DIR/pgbouncer.pid")" 2>/dev/null
   return 0
 }

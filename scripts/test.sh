@@ -136,6 +136,8 @@ SCRIPT_SUITES=(
   "HTTP gateway from outside: endpoints, tokens, statuses, limits, restarts, malformed requests (a cluster of its own)|test/gateway/http_api.sh build/cmake/billing-gateway"
   "HTTP gateway under AddressSanitizer and UndefinedBehaviorSanitizer|test/gateway/http_api.sh build/asan/billing-gateway"
   "dashboard page in Debian's chromium (playwright-core; screenshots in build/screenshots)|test/browser/run.sh"
+  "pgbouncer in transaction mode: company per transaction, another client's session SET, the gateway (a cluster of its own)|test/pgbouncer.sh"
+  "client examples in Python, Node, PHP and Java through pgbouncer, money exact (a cluster of its own)|test/clients.sh"
   "sqlsmith as a viewer role (2,000 queries)|test/sqlsmith.sh 2000"
   "attacks from outside: install-time look-alikes, views, internals, limits, audit (test/attacks/run.sh)|test/attacks/run.sh"
   "crash safety (SIGKILL during ingestion and close_period)|test/crash_safety.sh"

@@ -25,9 +25,16 @@ std::optional<std::string> transaction_company_setting_value() {
     if (pg_strcasecmp(variables[i]->name, "billing.company_id") == 0) setting = variables[i];
   const GucStack* stack = setting != nullptr ? setting->stack : nullptr;
   if (stack == nullptr || (stack->state != GUC_LOCAL && stack->state != GUC_SET_LOCAL))
+    // Behind a pooler in transaction mode the session value may come from another client: the
+    // detail says so, so that the client that gets the error knows it need not be its own SET.
     throw BillingError("42501", "billing.company_id must be set with SET LOCAL in the current transaction",
-                       "A session-level SET could carry one request's company into the next "
-                       "request on a pooled connection, so it is ignored.");
+                       "billing.company_id is set for the whole session on this connection (SET without LOCAL): "
+                       "by this client or, behind a connection pooler in transaction mode, by an earlier client "
+                       "of the same server connection. It is ignored, so that one request's company never "
+                       "reaches the next.",
+                       "Set the company in each transaction with SET LOCAL billing.company_id = '...' (or "
+                       "set_config('billing.company_id', ..., true)); RESET billing.company_id clears the "
+                       "session value.");
   return std::string(value);
 }
 
