@@ -18,6 +18,9 @@ SELECT billing.grant_company_access('regress_dump_viewer', 2) IS NULL AS granted
 INSERT INTO billing.audit_log (read_at, company_id, session_user_name, current_user_name, function_name)
 VALUES (now(), 2, 'someone', 'someone', 'usage_current');
 SQL
+# API tokens: one in use, one revoked; after the restore the first still authenticates.
+token=$(psql -d dump_source -At -c "SELECT token FROM billing.create_api_token(1, 'dump', 'anna@example.com')")
+psql -d dump_source -c "SELECT billing.revoke_api_token((billing.create_api_token(2, 'revoked')).token_id)" >/dev/null
 pg_dump -Fc -d dump_source -f build/dump_source.dump
 createdb dump_target
 psql -X -q -d postgres -c "ALTER DATABASE dump_target SET billing.audit = off"
@@ -53,6 +56,8 @@ snapshot dump_target >build/dump_target.snapshot
 if ! diff -u build/dump_source.snapshot build/dump_target.snapshot; then
   echo "dump/restore changed something"; exit 1
 fi
+company=$(psql -d dump_target -At -c "SELECT company_id || ' ' || user_name FROM billing.authenticate_token('$token')")
+[ "$company" = "1 anna@example.com" ] || { echo "a token created before the dump does not authenticate after the restore: $company"; exit 1; }
 # The restored sequences continue after the restored rows.
 psql -d dump_target -c "SELECT billing.record_call(1, 'after-restore', now() - interval '1 minute', 60, 'completed')" >/dev/null
 echo "identical after restore: $(wc -l <build/dump_source.snapshot) lines of tables, figures, policies and grants"
