@@ -165,6 +165,23 @@ SELECT attack.attack('a viewer creates a function in the billing schema', 'atk_v
 SELECT attack.attack('a viewer''s cursor over calls sees its company only', 'atk_viewer_a', NULL,
     $$SELECT count(*) FROM (SELECT company_id FROM billing.calls) c WHERE c.company_id <> 1$$, 'value:0');
 
+-- API tokens: nobody but an administrator sees or changes them; nothing but the secret opens one.
+SELECT token_id AS atk_token_id, token AS atk_token FROM billing.create_api_token(1, 'attacks', 'anna') \gset
+SELECT encode(secret_hash, 'hex') AS atk_token_hash FROM billing.api_tokens WHERE id = :atk_token_id \gset
+SELECT attack.attack('a viewer verifies a token', 'atk_viewer_a', NULL, format('SELECT billing.authenticate_token(%L)', :'atk_token'), '42501');
+SELECT attack.attack('a role without a billing role verifies a token', 'atk_outsider', NULL, format('SELECT billing.authenticate_token(%L)', :'atk_token'), '42501');
+SELECT attack.attack('the app reads the token hashes', 'atk_app', '1', 'SELECT count(*) FROM billing.api_tokens', '42501');
+SELECT attack.attack('a viewer reads the token hashes', 'atk_viewer_a', NULL, 'SELECT count(*) FROM billing.api_tokens', '42501');
+SELECT attack.attack('the app creates a token for its company', 'atk_app', '1', $$SELECT billing.create_api_token(1, 'mine')$$, '42501');
+SELECT attack.attack('the app revokes a token', 'atk_app', '1', format('SELECT billing.revoke_api_token(%s)', :atk_token_id), '42501');
+SELECT attack.attack('the app lifts a revocation', 'atk_app', '1', 'UPDATE billing.api_tokens SET revoked_at = NULL RETURNING 1', '42501');
+SELECT attack.attack('the app writes an audit row for a token', 'atk_app', '1',
+    $$INSERT INTO billing.audit_log (read_at, company_id, session_user_name, current_user_name, function_name, api_token_id) VALUES (now(), 1, 'x', 'x', 'usage_current', 1)$$, '42501');
+SELECT attack.attack('the stored hash is no secret', 'atk_app', '1', format('SELECT billing.authenticate_token(%L)', :atk_token_id || '|' || :'atk_token_hash'), '28000');
+SELECT attack.attack('SQL in a token', 'atk_app', '1', format('SELECT billing.authenticate_token(%L)', :atk_token_id || $q$|' OR '1'='1' OR 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa$q$), '28000');
+SELECT attack.attack('a token''s id with another token''s secret length of zeros', 'atk_app', '1', format('SELECT billing.authenticate_token(%L)', :atk_token_id || '|' || repeat('0', 48)), '28000');
+SELECT attack.attack('the right token opens its company only', 'atk_app', '1', format('SELECT company_id::text FROM billing.authenticate_token(%L)', :'atk_token'), 'value:1');
+
 SELECT n, held, name, expected, got FROM attack.results WHERE NOT held ORDER BY n;
 SELECT count(*) FILTER (WHERE held) AS held, count(*) FILTER (WHERE NOT held) AS broken FROM attack.results \gset
 \echo runtime attacks: :held held, :broken broken
