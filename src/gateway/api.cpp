@@ -226,7 +226,17 @@ class Api {
       return false;
     }
     if (script.error) {
-      send_database_error(response, script.error.get(), Subject::kCompany);
+      // 42501 here means the gateway's own role may not verify tokens (it is no billing_app
+      // member): the gateway's configuration, not the client's token.
+      const char* state = PQresultErrorField(script.error.get(), PG_DIAG_SQLSTATE);
+      if (state != nullptr && std::string(state) == "42501") {
+        const char* message = PQresultErrorField(script.error.get(), PG_DIAG_MESSAGE_PRIMARY);
+        request_log.problem = std::string("42501 ") + (message != nullptr ? message : "") +
+                              " (the gateway's database role must be a member of billing_app)";
+        send_error(response, 500, "internal_error", "Internal server error.");
+      } else {
+        send_database_error(response, script.error.get(), Subject::kCompany);
+      }
       rollback(connection);
       return false;
     }

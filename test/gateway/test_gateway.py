@@ -411,7 +411,9 @@ def run_checks(gateway, t):
     check("the 60,000-call CSV downloads whole afterwards", status == 200 and body.count(b"\r\n") == 60001,
           (status, body.count(b"\r\n")))
 
-    # --- idle connections hold a thread each, not the others
+    # --- idle connections hold a thread each, not the others (after the read timeout has freed the
+    # threads of the connections above)
+    time.sleep(2.5)
     idle = [socket.create_connection(("127.0.0.1", gateway.port)) for _ in range(20)]
     started = time.monotonic()
     status, _, _ = gateway.request("/api/billing/usage/current", weber)
@@ -419,6 +421,18 @@ def run_checks(gateway, t):
           time.monotonic() - started)
     for connection in idle:
         connection.close()
+
+    # --- a gateway whose database role may not verify tokens: 500 without internals, the reason logged
+    sql("DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'gateway_test_viewer') THEN "
+        "CREATE ROLE gateway_test_viewer LOGIN IN ROLE billing_viewer; END IF; END$$")
+    misconfigured = Gateway("--database", CONNINFO.replace("user=gateway_test_login", "user=gateway_test_viewer"))
+    try:
+        status, _, body = misconfigured.request("/api/billing/usage/current", weber)
+        check("a gateway on a role outside billing_app: 500 with no internals", status == 500 and
+              error_code(body) == "internal_error" and b"billing_app" not in body and b"permission" not in body, (status, body))
+    finally:
+        misconfigured.stop()
+    check("... and its access log says why", any("billing_app" in line.get("problem", "") for line in misconfigured.access_log()))
 
     # --- the shared rate limit: two gateway processes, 60 a minute for one token
     limited = new_token(3, "limited")
