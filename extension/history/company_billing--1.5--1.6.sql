@@ -121,3 +121,17 @@ RETURNS boolean
 LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'billing_record_appointment';
 ALTER FUNCTION billing.record_appointment(bigint, text, timestamptz, text, text) RESET ALL;
+
+-- runtime_status() gains token_failures (a new OUT column: the function is created again).
+DROP FUNCTION billing.runtime_status();
+CREATE FUNCTION billing.runtime_status(OUT preloaded boolean, OUT audit text, OUT audit_database text,
+                                       OUT audit_writer_pid integer, OUT audit_queued bigint,
+                                       OUT audit_written bigint, OUT audit_dropped bigint,
+                                       OUT rate_limit_keys bigint, OUT viewer_rate_limit_keys bigint,
+                                       OUT token_failures bigint)
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'billing_runtime_status_v2';
+COMMENT ON FUNCTION billing.runtime_status() IS
+    'Whether API reads are audited in this database, and (for administrators) the audit and limiter counters';
+REVOKE ALL ON FUNCTION billing.runtime_status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION billing.runtime_status() TO billing_viewer, billing_app, billing_admin;

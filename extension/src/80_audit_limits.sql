@@ -25,12 +25,14 @@ COMMENT ON FUNCTION billing.throttle_detail(text, integer, timestamptz) IS
 
 -- What the audit and the limiter do in this database: `audit` is 'audited', 'refused' (the
 -- audit writer serves another database, so API reads here are refused), 'off' (billing.audit)
--- or 'unavailable' (the library is not preloaded). The cluster-wide counters are shown to
--- billing_admin members (and superusers) only, NULL for everyone else.
+-- or 'unavailable' (the library is not preloaded). The cluster-wide counters (token_failures:
+-- failed authenticate_token() calls since the server started) are shown to billing_admin
+-- members (and superusers) only, NULL for everyone else.
 CREATE FUNCTION billing.runtime_status(OUT preloaded boolean, OUT audit text, OUT audit_database text,
                                        OUT audit_writer_pid integer, OUT audit_queued bigint,
                                        OUT audit_written bigint, OUT audit_dropped bigint,
-                                       OUT rate_limit_keys bigint, OUT viewer_rate_limit_keys bigint)
+                                       OUT rate_limit_keys bigint, OUT viewer_rate_limit_keys bigint,
+                                       OUT token_failures bigint)
 LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'billing_runtime_status_v2';
 COMMENT ON FUNCTION billing.runtime_status() IS

@@ -121,6 +121,7 @@ Datum copied(Datum value, bool by_value, int length) {
 }
 
 [[noreturn]] void refuse(std::optional<int64> company, int64 token_id) {
+  count_token_failure();
   queue_audit(company, "authenticate_token (failed)", token_id);
   // One message for a malformed, unknown, wrong, expired or revoked token: nothing tells the
   // caller whether the id exists.

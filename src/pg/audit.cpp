@@ -108,6 +108,16 @@ void remember_authenticated_token(int64 api_token) {
   authenticated_in = MyProc->lxid;
 }
 
+void count_token_failure() {
+  const SharedState* shared = shared_state();
+  if (shared == nullptr) return;
+  call([&] {
+    LWLockAcquire(shared->audit->lock, LW_EXCLUSIVE);
+    ++shared->audit->token_failures;
+    LWLockRelease(shared->audit->lock);
+  });
+}
+
 int64 authenticated_token() {
   return authenticated_in == MyProc->lxid && authenticated_in != InvalidLocalTransactionId ? transaction_token : 0;
 }

@@ -33,6 +33,10 @@ void queue_audit(std::optional<int64> company, const std::string& function_name,
 // The API token this transaction authenticated: the audited reads that follow in the same
 // transaction name it (and, through it, the end user). 0 when none.
 void remember_authenticated_token(int64 api_token);
+
+// Counts a failed token authentication in shared memory (runtime_status().token_failures),
+// audited or not; nothing without preload.
+void count_token_failure();
 int64 authenticated_token();
 
 }  // namespace billing::pg

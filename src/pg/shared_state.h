@@ -36,6 +36,7 @@ struct AuditQueue {
   uint64 tail;      // next entry to flush
   uint64 dropped;   // entries lost because the queue was full
   uint64 flushed;   // entries written to billing.audit_log
+  uint64 token_failures;  // failed billing.authenticate_token() calls since the server started
   pid_t worker_pid; // 0 while no audit writer runs
   Latch* worker_latch;
   AuditEntry entries[FLEXIBLE_ARRAY_MEMBER];

@@ -14,6 +14,7 @@ BEGIN
     END LOOP;
 END
 $$;
+SELECT token_failures AS failures_before FROM billing.runtime_status() \gset
 CREATE ROLE regress_token_app LOGIN IN ROLE billing_app;
 CREATE ROLE regress_token_viewer LOGIN IN ROLE billing_viewer;
 CREATE ROLE regress_token_admin LOGIN IN ROLE billing_admin;
@@ -125,6 +126,11 @@ SELECT company_id, current_user_name, function_name,
  WHERE current_user_name IN ('regress_token_app', 'regress_token_viewer')
  GROUP BY 1, 2, 3, 4, 5 ORDER BY 1 NULLS FIRST, 3, 4, 5;
 SELECT name, last_used_at IS NOT NULL AS used FROM billing.api_tokens WHERE company_id IN (9101, 9102, 9103) ORDER BY id;
+-- Counted in shared memory too (audited or not), shown to administrators only.
+SELECT token_failures - :failures_before AS failures_counted FROM billing.runtime_status();
+SET ROLE regress_token_app;
+SELECT token_failures IS NULL AS hidden_from_the_app FROM billing.runtime_status();
+RESET ROLE;
 
 -- throttle_detail: the calls left and, when refused, whole seconds to wait.
 SELECT * FROM billing.throttle_detail('regress-token-bucket', 2, '2025-06-15 12:00:00+00');
