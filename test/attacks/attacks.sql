@@ -133,7 +133,7 @@ SELECT attack.attack('a viewer writes the audit log', 'atk_viewer_a', NULL, $$IN
 SELECT attack.attack('a viewer switches the audit off', 'atk_viewer_a', NULL, $$SELECT set_config('billing.audit', 'off', true)$$, '42501');
 SELECT attack.attack('a viewer lifts its rate limit', 'atk_viewer_a', NULL, $$SELECT set_config('billing.viewer_rate_limit', '0', true)$$, '42501');
 SELECT attack.attack('the app switches the audit off', 'atk_app', '1', $$SELECT set_config('billing.audit', 'off', true)$$, '42501');
-SELECT attack.attack('a viewer sees no cluster counters', 'atk_viewer_a', NULL, $$SELECT (audit_queued IS NULL AND audit_written IS NULL AND rate_limit_keys IS NULL)::text FROM billing.runtime_status()$$, 'value:true');
+SELECT attack.attack('a viewer sees no cluster counters', 'atk_viewer_a', NULL, $$SELECT (audit_queued IS NULL AND audit_written IS NULL AND rate_limit_keys IS NULL AND token_failures IS NULL)::text FROM billing.runtime_status()$$, 'value:true');
 SELECT attack.attack('diagnose shows a viewer no counters', 'atk_viewer_a', NULL, $$SELECT bool_or(detail LIKE '%queued%' OR detail LIKE '%keys tracked%')::text FROM billing.diagnose(NULL, '2025-06-20')$$, 'value:false');
 SELECT attack.attack('the app exhausts a viewer''s limit through throttle()', 'atk_app', NULL,
     $$SELECT count(*) FILTER (WHERE billing.throttle(k, 1)) FROM unnest(ARRAY['viewer:atk_viewer_b', 'viewer:' || 'atk_viewer_b'::regrole::oid, 'atk_viewer_b']) k, generate_series(1, 50)$$, 'value:3');
