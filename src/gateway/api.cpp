@@ -41,6 +41,9 @@ void write_access_log(const httplib::Request& request, const httplib::Response& 
   // One write() per line and no lock: a thread preempted while holding a log mutex would stall
   // every other request behind it.
   (void)!::write(STDOUT_FILENO, text.data(), text.size());
+  // A request httplib refuses before routing (a bad request line) never reaches the pre-routing
+  // handler: it must not inherit this request's token id or problem.
+  request_log = RequestLog{Clock::now(), 0, {}};
 }
 
 void send_json(httplib::Response& response, int status, const std::string& body) {

@@ -481,6 +481,9 @@ def run_checks(gateway, t):
     secrets = [token.split("|")[1] for token in (weber, hoffmann, clinic)]
     text = open(gateway.log_path).read() + open(gateway.errors_path).read()
     check("access log: no secret anywhere", not any(secret in text for secret in secrets))
+    check("access log: requests refused before routing name no token", all(
+        line["token_id"] is None for line in log if line["status"] in (400, 413, 414, 431)), 
+        [line for line in log if line["status"] in (400, 413, 414, 431) and line["token_id"] is not None][:3])
 
     # --- the database goes away and comes back: 503, then recovery without a restart
     # The server's own command line (postmaster.opts) starts it again with the same settings.
