@@ -128,3 +128,16 @@ stop_pgbouncer() {
     kill "$(cat "$PGBOUNCER_DIR/pgbouncer.pid")" 2>/dev/null
   return 0
 }
+
+# start_pooled_demo DB CLUSTER_PORT BOUNCER_PORT USER...: a cluster of its own (preloaded, audit
+# in DB) holding database DB with the extension, the demo data, the roles pooler_app and
+# pooler_viewer (test/pooler_setup.sql), and pgbouncer on 127.0.0.1:BOUNCER_PORT for USER...
+start_pooled_demo() {
+  local db=$1 cluster_port=$2 bouncer_port=$3
+  shift 3
+  CLUSTER_PORT=$cluster_port start_cluster "$db" -c shared_preload_libraries=company_billing -c billing.database="$db"
+  command psql -X -q -d postgres -c "CREATE DATABASE $db"
+  command psql -X -q -d "$db" -c "CREATE EXTENSION company_billing CASCADE" 2>/dev/null
+  command psql -X -q -d "$db" -f test/pooler_setup.sql >/dev/null
+  start_pgbouncer "$bouncer_port" "$@"
+}

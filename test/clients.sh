@@ -7,12 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
-CLUSTER_PORT=54336 start_cluster clients -c shared_preload_libraries=company_billing -c billing.database=clients
-command psql -X -q -d postgres -c "CREATE DATABASE clients"
-command psql -X -q -d clients -c "CREATE EXTENSION company_billing CASCADE" 2>/dev/null
-command psql -X -q -d clients -f test/pooler_setup.sql >/dev/null
 bouncer_port=64336
-start_pgbouncer "$bouncer_port" pooler_app pooler_viewer
+start_pooled_demo clients 54336 "$bouncer_port" pooler_app pooler_viewer
 [ -d clients/node/node_modules/pg ] || (cd clients/node && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 
 expected() {  # expected COMPANY: what every client must print, computed by psql on the database

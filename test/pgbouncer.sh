@@ -7,12 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
-CLUSTER_PORT=54335 start_cluster pooler -c shared_preload_libraries=company_billing -c billing.database=pooler
-command psql -X -q -d postgres -c "CREATE DATABASE pooler"
-command psql -X -q -d pooler -c "CREATE EXTENSION company_billing CASCADE" 2>/dev/null
-command psql -X -q -d pooler -f test/pooler_setup.sql >/dev/null
 bouncer_port=64335
-start_pgbouncer "$bouncer_port" pooler_app pooler_viewer gateway_login postgres
+start_pooled_demo pooler 54335 "$bouncer_port" pooler_app pooler_viewer gateway_login postgres
 command psql -X -q -d pooler -c "CREATE ROLE gateway_login LOGIN IN ROLE billing_app" 2>/dev/null || true
 # psql through the pooler: as ROLE, one script, errors shown as "ERROR: ..." lines.
 through() {  # through ROLE SQL
