@@ -9,7 +9,7 @@ DECLARE
 BEGIN
     FOREACH table_name IN ARRAY ARRAY['companies', 'pricing_plans', 'billing_periods', 'calls', 'appointments',
                                       'invoices', 'invoice_lines', 'payment_methods', 'viewer_companies', 'audit_log',
-                                      'usage_daily', 'archived_usage_daily', 'api_tokens'] LOOP
+                                      'usage_daily', 'archived_usage_daily', 'api_tokens', 'plan_catalog'] LOOP
         EXECUTE pg_catalog.format('ALTER TABLE billing.%I ENABLE ROW LEVEL SECURITY', table_name);
         EXECUTE pg_catalog.format('ALTER TABLE billing.%I FORCE ROW LEVEL SECURITY', table_name);
         EXECUTE pg_catalog.format('CREATE POLICY %I ON billing.%I TO billing_admin USING (true) WITH CHECK (true)',
@@ -29,6 +29,8 @@ END
 $$;
 CREATE POLICY companies_company ON billing.companies FOR SELECT TO billing_viewer, billing_app
     USING (id OPERATOR(pg_catalog.=) (SELECT billing.current_company()));
+-- The plans on offer are no company's data: viewers and the application read all of them.
+CREATE POLICY plan_catalog_read ON billing.plan_catalog FOR SELECT TO billing_viewer, billing_app USING (true);
 -- The application keeps payment methods in sync with the payment provider.
 CREATE POLICY payment_methods_app_write ON billing.payment_methods FOR ALL TO billing_app
     USING (company_id OPERATOR(pg_catalog.=) (SELECT billing.current_company()))
@@ -56,6 +58,7 @@ GRANT EXECUTE ON FUNCTION
 GRANT EXECUTE ON FUNCTION
     billing.usage_current(bigint, timestamptz), billing.usage_projection(bigint, timestamptz),
     billing.usage_trends(bigint, integer, timestamptz), billing.upcoming_charges(bigint, timestamptz),
+    billing.compare_plans(bigint, integer, timestamptz),
     billing.billing_history(bigint), billing.period_detail(bigint),
     billing.period_csv(bigint, text), billing.period_csv_lines(bigint, text),
     billing.company_payment_methods(bigint, timestamptz), billing.diagnose(bigint, timestamptz),
@@ -65,7 +68,7 @@ GRANT EXECUTE ON FUNCTION
     TO billing_viewer, billing_app, billing_admin;
 GRANT SELECT ON billing.companies, billing.pricing_plans, billing.billing_periods, billing.calls,
     billing.appointments, billing.invoices, billing.invoice_lines, billing.payment_methods,
-    billing.usage_daily, billing.archived_usage_daily, billing.period_usage
+    billing.usage_daily, billing.archived_usage_daily, billing.period_usage, billing.plan_catalog
     TO billing_viewer, billing_app;
 GRANT SELECT ON billing.viewer_companies TO billing_viewer;
 GRANT SELECT ON billing.period_usage TO billing_admin;
