@@ -54,5 +54,9 @@ SELECT line FROM billing.period_csv_lines((SELECT max(id) FROM billing.billing_p
 SELECT brand, last4, expiry, is_default, expired FROM billing.company_payment_methods(1);
 
 \echo
+\echo '== Plan comparison of company 1 (last 3 closed periods and the current one projected): SELECT * FROM billing.compare_plans(1, 3);'
+SELECT name, pricing_model, is_current, periods_priced, total, saving FROM billing.compare_plans(1, 3);
+
+\echo
 \echo '== Troubleshooting: SELECT * FROM billing.diagnose(1);'
 SELECT * FROM billing.diagnose(1);

@@ -17,6 +17,7 @@ export PGDATABASE=demo
 psql -X -q -c "CREATE EXTENSION company_billing CASCADE" 2>&1 | grep -v 'installing required extension' || true
 log "loading demo data"
 psql -X -q -f demo/demo_data.sql
+psql -X -q -f demo/plan_catalog.sql >/dev/null
 log "dashboard"
 psql -X -q -f demo/dashboard.sql
 log "company scope and audit"

@@ -430,6 +430,17 @@ void install_routes(httplib::Server& server, const Config& config, Pool& pool) {
                         std::to_string(*months) + ") AS t",
                     Subject::kCompany);
   });
+  server.Get("/api/billing/plan-comparison", [api](const httplib::Request& request, httplib::Response& response) {
+    std::optional<long long> periods = 6;
+    if (request.has_param("periods"))
+      periods = request.get_param_value_count("periods") == 1 ? positive_id(request.get_param_value("periods")) : std::nullopt;
+    if (!periods || *periods > 24)
+      return send_error(response, 400, "invalid_parameter", "periods must be an integer from 1 to 24.");
+    api->serve_json(request, response,
+                    "SELECT COALESCE(pg_catalog.array_to_json(pg_catalog.array_agg(c)), '[]') FROM billing.compare_plans(NULL, " +
+                        std::to_string(*periods) + ") AS c",
+                    Subject::kCompany);
+  });
   const std::string portal = sql_literal_or_null(config.portal_url);
   server.Get("/api/billing/payment-methods", [api, portal](const httplib::Request& request, httplib::Response& response) {
     // Display fields only: no provider reference, never card data (the table holds none).
@@ -477,7 +488,7 @@ void install_routes(httplib::Server& server, const Config& config, Pool& pool) {
   };
   for (const char* pattern : {"/healthz", "/readyz", "/api/billing/usage/current", "/api/billing/usage/projection",
                               "/api/billing/usage/trends", "/api/billing/history", "/api/billing/upcoming-charges",
-                              "/api/billing/payment-methods", R"(/api/billing/period/([^/]+))",
+                              "/api/billing/payment-methods", "/api/billing/plan-comparison", R"(/api/billing/period/([^/]+))",
                               R"(/api/billing/period/([^/]+)/download)"}) {
     server.Post(pattern, not_allowed);
     server.Put(pattern, not_allowed);

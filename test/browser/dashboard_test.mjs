@@ -59,9 +59,9 @@ async function expectedFigures(page, token) {
       maximumFractionDigits: Math.min(decimals(text), 2) }).format(text);
     const date = (text) => { const [y, m, d] = text.slice(0, 10).split("-").map(Number);
       return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeZone: "UTC" }).format(new Date(Date.UTC(y, m - 1, d))); };
-    const [current, upcoming, history, payment, trends] = await Promise.all([
+    const [current, upcoming, history, payment, trends, plans] = await Promise.all([
       get("/api/billing/usage/current"), get("/api/billing/upcoming-charges"), get("/api/billing/history"),
-      get("/api/billing/payment-methods"), get("/api/billing/usage/trends?months=6")]);
+      get("/api/billing/payment-methods"), get("/api/billing/usage/trends?months=6"), get("/api/billing/plan-comparison")]);
     return {
       raw: { current, history, payment, trends },
       text: {
@@ -78,6 +78,7 @@ async function expectedFigures(page, token) {
       overageMinutes: number(current.overage_minutes), overageCost: money(current.calls.cost, current.currency),
       included: current.included_minutes !== null,
       historyTotals: history.map((row) => [row.number, money(row.total, row.currency), date(row.issued_at), row.status]),
+      plans: plans.map((row) => [row.is_current, money(row.total, row.currency), row.is_current ? "–" : money(row.saving, row.currency)]),
     };
   }, token);
 }
@@ -130,6 +131,11 @@ for (const company of [1, 2, 3, 4, 5, 6]) {
     rows.every((row, i) => row[0] === expected.historyTotals[i][0] && row[1] === expected.historyTotals[i][1] &&
       row[2] === expected.historyTotals[i][2] && row[3] === `badge badge-${expected.historyTotals[i][3]}`),
     { rows, expected: expected.historyTotals });
+  const plans = await page.$$eval("#plan-rows tr", (trs) => trs.map((tr) => [tr.classList.contains("current-plan"),
+    tr.querySelector(".plan-total").textContent, tr.querySelector(".plan-saving").textContent]));
+  check(`company ${company}: plan comparison rows equal the API's (cheapest first, own plan marked)`,
+    JSON.stringify(plans) === JSON.stringify(expected.plans) && plans.filter((p) => p[0]).length === 1,
+    { plans, expected: expected.plans });
   const methods = await page.$$eval("#payment-methods .method", (items) => items.map((item) => item.textContent));
   check(`company ${company}: payment methods with brand, last four, expiry, default and expired badges`,
     methods.length === expected.raw.payment.methods.length &&

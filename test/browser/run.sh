@@ -31,6 +31,12 @@ SELECT billing.ensure_periods();
 -- voided, company 4's fails.
 SELECT billing.mark_invoice(id, 'void') FROM billing.invoices WHERE company_id = 2 AND status = 'pending';
 SELECT billing.mark_invoice(id, 'failed') FROM billing.invoices WHERE company_id = 4 AND status = 'pending';
+-- The plans on offer for the plan comparison card.
+INSERT INTO billing.plan_catalog (name, config, currency) VALUES
+    ('Starter', '{"pricing_model":"per_minute","base_fee":29,"included_minutes":200,"overage_per_minute":0.20,"per_appointment_rate":2}', 'EUR'),
+    ('Pro', '{"pricing_model":"per_minute","base_fee":99,"included_minutes":1500,"overage_per_minute":0.10,"per_appointment_rate":1.5}', 'EUR'),
+    ('Pay as you go', '{"pricing_model":"combined","per_minute_rate":0.12,"per_appointment_rate":2.5}', 'EUR'),
+    ('US Flex', '{"pricing_model":"combined","per_minute_rate":0.09,"per_appointment_rate":2}', 'USD');
 CREATE ROLE browser_gateway LOGIN IN ROLE billing_app;
 SQL
 start_gateway() {  # start_gateway NAME FLAGS...: the URL on stdout

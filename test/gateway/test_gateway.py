@@ -235,6 +235,21 @@ def run_checks(gateway, t):
           all(set(m) == {"id", "brand", "last4", "expiry", "is_default", "expired", "provider"} for m in methods), body[:300])
     check("payment-methods: no provider reference, nothing that looks like a card number",
           b"provider_reference" not in body and re.search(rb"\d{12,}", body) is None, body[:300])
+    sql("INSERT INTO billing.plan_catalog (name, config, currency) VALUES "
+        "('Gateway Flex', '{\"pricing_model\":\"combined\",\"per_minute_rate\":0.12,\"per_appointment_rate\":2.5}', 'EUR')")
+    with admin() as connection, connection.cursor() as cursor:
+        cursor.execute("BEGIN; SET LOCAL billing.company_id = '1'")
+        cursor.execute("SELECT array_to_json(array_agg(c))::text FROM billing.compare_plans(NULL, 3) AS c")
+        comparison_sql = cursor.fetchone()[0]
+        cursor.execute("COMMIT")
+    status, _, body = gateway.request("/api/billing/plan-comparison?periods=3", weber)
+    check("plan-comparison?periods=3: compare_plans() as the database wrote it, cheapest first",
+          status == 200 and body.decode().endswith(comparison_sql + "}") and
+          [row["total"] for row in envelope(body)["data"]] == sorted(row["total"] for row in envelope(body)["data"]),
+          body[:300])
+    for bad in ["periods=0", "periods=25", "periods=x", "periods=1&periods=2"]:
+        status, _, body = gateway.request(f"/api/billing/plan-comparison?{bad}", weber)
+        check(f"400 for plan-comparison?{bad}", status == 400 and error_code(body) == "invalid_parameter", (status, body))
     status, _, body = gateway.request("/api/billing/usage/current", clinic)
     check("usage/current of a USD company", status == 200 and envelope(body)["data"]["currency"] == "USD", body[:200])
 

@@ -292,11 +292,36 @@
     }
   }
 
+  function renderPlans() {
+    const plans = state.data.plans;
+    if (!plans) return;
+    setText("plans-intro", format.text("plansIntro", { periods: plans.length ? plans[0].periods_priced : 0 }));
+    const body = $("plan-rows");
+    body.replaceChildren();
+    for (const plan of plans) {
+      const row = document.createElement("tr");
+      row.className = plan.is_current ? "plan current-plan" : "plan";
+      for (const [value, className] of [
+        [plan.is_current ? format.text("currentPlan") : plan.name, "plan-name"],
+        [plan.pricing_model ? format.text(plan.pricing_model) : "–", "plan-model"],
+        [format.money(plan.total, plan.currency), "number plan-total"],
+        [plan.is_current ? "–" : format.money(plan.saving, plan.currency), "number plan-saving"],
+      ]) {
+        const td = document.createElement("td");
+        td.className = className;
+        td.textContent = value;
+        row.append(td);
+      }
+      body.append(row);
+    }
+  }
+
   function renderAll() {
     renderCurrent();
     renderTrends();
     renderUpcoming();
     renderPayment();
+    renderPlans();
     renderHistory();
     renderDetail();
   }
@@ -306,15 +331,16 @@
   async function loadAll() {
     showMessage("");
     try {
-      const [current, trends, upcoming, payment, history] = await Promise.all([
+      const [current, trends, upcoming, payment, history, plans] = await Promise.all([
         api("/api/billing/usage/current"),
         api("/api/billing/usage/trends?months=6"),
         api("/api/billing/upcoming-charges"),
         api("/api/billing/payment-methods"),
         api("/api/billing/history"),
+        api("/api/billing/plan-comparison"),
       ]);
       state.data = { current: current.data, trends: trends.data, upcoming: upcoming.data,
-                     payment: payment.data, history: history.data };
+                     payment: payment.data, history: history.data, plans: plans.data };
       state.etag = current.etag;
       showDashboard(true);
       renderAll();

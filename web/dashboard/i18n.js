@@ -33,6 +33,10 @@ const TEXTS = {
     unavailable: "The billing service is unavailable at the moment. It tries again shortly.",
     forbidden: "This token may not show billing data.", failedRequest: "Something went wrong ({status}).",
     noPlan: "No pricing plan is valid for this company today.",
+    plansTitle: "Plan comparison", plan: "Plan", model: "Model", planTotal: "Total", saving: "Saving",
+    plansIntro: "Your last {periods} billing periods (the current one projected to its end), priced under each plan on offer.",
+    currentPlan: "Your plan", per_minute: "Per minute", per_appointment: "Per appointment", package: "Package",
+    combined: "Combined",
   },
   de: {
     title: "Nutzung und Abrechnung", language: "Sprache", refresh: "Aktualisieren", signOut: "Abmelden",
@@ -63,6 +67,10 @@ const TEXTS = {
     unavailable: "Der Abrechnungsdienst ist gerade nicht erreichbar. Er wird gleich erneut versucht.",
     forbidden: "Dieses Token darf keine Abrechnungsdaten anzeigen.", failedRequest: "Etwas ist schiefgegangen ({status}).",
     noPlan: "Für dieses Unternehmen gilt heute kein Tarif.",
+    plansTitle: "Tarifvergleich", plan: "Tarif", model: "Modell", planTotal: "Summe", saving: "Ersparnis",
+    plansIntro: "Ihre letzten {periods} Abrechnungsperioden (die aktuelle bis zu ihrem Ende hochgerechnet), zu jedem angebotenen Tarif berechnet.",
+    currentPlan: "Ihr Tarif", per_minute: "Pro Minute", per_appointment: "Pro Termin", package: "Paket",
+    combined: "Kombiniert",
   },
 };
 
