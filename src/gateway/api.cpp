@@ -414,6 +414,7 @@ void install_routes(httplib::Server& server, const Config& config, Pool& pool) {
   };
   server.Get("/api/billing/usage/current", document("SELECT billing.usage_current()"));
   server.Get("/api/billing/usage/projection", document("SELECT billing.usage_projection()"));
+  server.Get("/api/billing/usage/forecast", document("SELECT billing.usage_forecast()"));
   // The history with each invoice's period id, so that a client can open the period's detail.
   server.Get("/api/billing/history",
              document("SELECT COALESCE(pg_catalog.array_to_json(pg_catalog.array_agg(r ORDER BY r.issued_at DESC, "
@@ -487,6 +488,7 @@ void install_routes(httplib::Server& server, const Config& config, Pool& pool) {
     send_error(response, 405, "method_not_allowed", "Only GET is supported here.");
   };
   for (const char* pattern : {"/healthz", "/readyz", "/api/billing/usage/current", "/api/billing/usage/projection",
+                              "/api/billing/usage/forecast",
                               "/api/billing/usage/trends", "/api/billing/history", "/api/billing/upcoming-charges",
                               "/api/billing/payment-methods", "/api/billing/plan-comparison", R"(/api/billing/period/([^/]+))",
                               R"(/api/billing/period/([^/]+)/download)"}) {

@@ -59,9 +59,10 @@ async function expectedFigures(page, token) {
       maximumFractionDigits: Math.min(decimals(text), 2) }).format(text);
     const date = (text) => { const [y, m, d] = text.slice(0, 10).split("-").map(Number);
       return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeZone: "UTC" }).format(new Date(Date.UTC(y, m - 1, d))); };
-    const [current, upcoming, history, payment, trends, plans] = await Promise.all([
+    const [current, upcoming, history, payment, trends, plans, forecast] = await Promise.all([
       get("/api/billing/usage/current"), get("/api/billing/upcoming-charges"), get("/api/billing/history"),
-      get("/api/billing/payment-methods"), get("/api/billing/usage/trends?months=6"), get("/api/billing/plan-comparison")]);
+      get("/api/billing/payment-methods"), get("/api/billing/usage/trends?months=6"), get("/api/billing/plan-comparison"),
+      get("/api/billing/usage/forecast")]);
     return {
       raw: { current, history, payment, trends },
       text: {
@@ -72,7 +73,12 @@ async function expectedFigures(page, token) {
         "projected-minutes-cost": money(upcoming.projected_minutes_cost, upcoming.currency),
         "projected-appointments-cost": money(upcoming.projected_appointments_cost, upcoming.currency),
         "projected-total": money(upcoming.projected_total, upcoming.currency),
+        "forecast-minutes": number(forecast.minutes.forecast), "forecast-appointments": number(forecast.appointments.forecast),
+        "forecast-cost": money(forecast.total_cost.forecast, forecast.currency),
+        "forecast-cost-range": forecast.total_cost.low === null ? "–"
+          : `${money(forecast.total_cost.low, forecast.currency)} – ${money(forecast.total_cost.high, forecast.currency)}`,
       },
+      runOut: forecast.included_minutes_run_out ? date(forecast.included_minutes_run_out) : null,
       avgDuration: current.calls.avg_duration === null ? null : number(current.calls.avg_duration),
       overage: current.included_minutes !== null && Number(current.overage_minutes) > 0,
       overageMinutes: number(current.overage_minutes), overageCost: money(current.calls.cost, current.currency),
@@ -101,6 +107,8 @@ for (const company of [1, 2, 3, 4, 5, 6]) {
   }
   const avg = await textOf(page, "avg-duration");
   if (expected.avgDuration === null ? avg !== "–" : !avg.startsWith(expected.avgDuration)) mismatches.push({ avg, expected: expected.avgDuration });
+  const runOut = await textOf(page, "forecast-run-out");
+  if (expected.runOut === null ? /\d/.test(runOut) : runOut !== expected.runOut) mismatches.push({ runOut, expected: expected.runOut });
   check(`company ${company}: every figure equals the API's`, mismatches.length === 0, mismatches);
   const bar = await visible(page, "#minutes-progress");
   const warning = await visible(page, "#overage-warning");

@@ -200,6 +200,16 @@ def run_checks(gateway, t):
     check("usage/projection: current and projected", status == 200 and body.decode().endswith(projection_sql + "}") and
           {"minutes", "appointments", "costs", "days_remaining", "avg_per_day"} <= set(document["data"]["projected"]),
           body[:300])
+    with admin() as connection, connection.cursor() as cursor:
+        cursor.execute("BEGIN; SET LOCAL billing.company_id = '1'")
+        cursor.execute("SELECT billing.usage_forecast()::text")
+        forecast_sql = cursor.fetchone()[0]
+        cursor.execute("COMMIT")
+    status, _, body = gateway.request("/api/billing/usage/forecast", weber)
+    check("usage/forecast: the forecast document as the database wrote it",
+          status == 200 and body.decode().endswith(forecast_sql + "}") and
+          {"method", "minutes", "appointments", "total_cost", "included_minutes_run_out"} <= set(envelope(body)["data"]),
+          body[:300])
     status, _, body = gateway.request("/api/billing/history", weber)
     document = envelope(body)
     check("history: one entry per invoice with number, period, issue date, total, status, PDF",

@@ -292,6 +292,23 @@
     }
   }
 
+  function renderForecast() {
+    const forecast = state.data.forecast;
+    if (!forecast) return;
+    const currency = forecast.currency;
+    const range = (low, high, show) => (low === null || high === null ? "–" : format.text("range", { low: show(low), high: show(high) }));
+    setText("forecast-minutes", format.number(forecast.minutes.forecast));
+    setText("forecast-minutes-range", range(forecast.minutes.low, forecast.minutes.high, format.number));
+    setText("forecast-appointments", format.number(forecast.appointments.forecast));
+    setText("forecast-cost", format.money(forecast.total_cost.forecast, currency));
+    setText("forecast-cost-range", range(forecast.total_cost.low, forecast.total_cost.high, (v) => format.money(v, currency)));
+    setText("forecast-run-out", forecast.included_minutes_run_out ? format.date(forecast.included_minutes_run_out)
+      : format.text("notExpected"));
+    setText("forecast-method", forecast.method === "weekday"
+      ? format.text("methodWeekday", { days: forecast.history_days, linear: format.money(forecast.total_cost.linear, currency) })
+      : format.text("methodLinear"));
+  }
+
   function renderPlans() {
     const plans = state.data.plans;
     if (!plans) return;
@@ -321,6 +338,7 @@
     renderTrends();
     renderUpcoming();
     renderPayment();
+    renderForecast();
     renderPlans();
     renderHistory();
     renderDetail();
@@ -331,16 +349,17 @@
   async function loadAll() {
     showMessage("");
     try {
-      const [current, trends, upcoming, payment, history, plans] = await Promise.all([
+      const [current, trends, upcoming, payment, history, plans, forecast] = await Promise.all([
         api("/api/billing/usage/current"),
         api("/api/billing/usage/trends?months=6"),
         api("/api/billing/upcoming-charges"),
         api("/api/billing/payment-methods"),
         api("/api/billing/history"),
         api("/api/billing/plan-comparison"),
+        api("/api/billing/usage/forecast"),
       ]);
       state.data = { current: current.data, trends: trends.data, upcoming: upcoming.data,
-                     payment: payment.data, history: history.data, plans: plans.data };
+                     payment: payment.data, history: history.data, plans: plans.data, forecast: forecast.data };
       state.etag = current.etag;
       showDashboard(true);
       renderAll();
