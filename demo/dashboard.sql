@@ -54,6 +54,12 @@ SELECT line FROM billing.period_csv_lines((SELECT max(id) FROM billing.billing_p
 SELECT brand, last4, expiry, is_default, expired FROM billing.company_payment_methods(1);
 
 \echo
+\echo '== Month-end forecast of company 1 (weekday seasonality, 80% interval): SELECT billing.usage_forecast(1);'
+SELECT f->>'method' AS method, f#>>'{minutes,forecast}' AS minutes, f#>>'{minutes,low}' AS low, f#>>'{minutes,high}' AS high,
+       f#>>'{total_cost,forecast}' AS total_cost, f#>>'{total_cost,linear}' AS linear_total, f->>'included_minutes_run_out' AS run_out
+  FROM billing.usage_forecast(1) AS f;
+
+\echo
 \echo '== Plan comparison of company 1 (last 3 closed periods and the current one projected): SELECT * FROM billing.compare_plans(1, 3);'
 SELECT name, pricing_model, is_current, periods_priced, total, saving FROM billing.compare_plans(1, 3);
 
