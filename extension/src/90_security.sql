@@ -59,6 +59,7 @@ GRANT EXECUTE ON FUNCTION
     billing.usage_current(bigint, timestamptz), billing.usage_projection(bigint, timestamptz),
     billing.usage_trends(bigint, integer, timestamptz), billing.upcoming_charges(bigint, timestamptz),
     billing.compare_plans(bigint, integer, timestamptz), billing.usage_forecast(bigint, timestamptz),
+    billing.usage_anomalies(bigint, integer, timestamptz),
     billing.billing_history(bigint), billing.period_detail(bigint),
     billing.period_csv(bigint, text), billing.period_csv_lines(bigint, text),
     billing.company_payment_methods(bigint, timestamptz), billing.diagnose(bigint, timestamptz),

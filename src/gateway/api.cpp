@@ -442,6 +442,16 @@ void install_routes(httplib::Server& server, const Config& config, Pool& pool) {
                         std::to_string(*periods) + ") AS c",
                     Subject::kCompany);
   });
+  server.Get("/api/billing/usage/anomalies", [api](const httplib::Request& request, httplib::Response& response) {
+    std::optional<long long> days = 28;
+    if (request.has_param("days"))
+      days = request.get_param_value_count("days") == 1 ? positive_id(request.get_param_value("days")) : std::nullopt;
+    if (!days || *days > 366) return send_error(response, 400, "invalid_parameter", "days must be an integer from 1 to 366.");
+    api->serve_json(request, response,
+                    "SELECT COALESCE(pg_catalog.array_to_json(pg_catalog.array_agg(a)), '[]') FROM billing.usage_anomalies(NULL, " +
+                        std::to_string(*days) + ") AS a",
+                    Subject::kCompany);
+  });
   const std::string portal = sql_literal_or_null(config.portal_url);
   server.Get("/api/billing/payment-methods", [api, portal](const httplib::Request& request, httplib::Response& response) {
     // Display fields only: no provider reference, never card data (the table holds none).
@@ -488,7 +498,7 @@ void install_routes(httplib::Server& server, const Config& config, Pool& pool) {
     send_error(response, 405, "method_not_allowed", "Only GET is supported here.");
   };
   for (const char* pattern : {"/healthz", "/readyz", "/api/billing/usage/current", "/api/billing/usage/projection",
-                              "/api/billing/usage/forecast",
+                              "/api/billing/usage/forecast", "/api/billing/usage/anomalies",
                               "/api/billing/usage/trends", "/api/billing/history", "/api/billing/upcoming-charges",
                               "/api/billing/payment-methods", "/api/billing/plan-comparison", R"(/api/billing/period/([^/]+))",
                               R"(/api/billing/period/([^/]+)/download)"}) {

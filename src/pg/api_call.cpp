@@ -64,6 +64,7 @@ constexpr ApiSpec kApis[] = {
     {"upcoming_charges", Scope::kCompany, true, "_upcoming_charges_impl", true, false},
     {"compare_plans", Scope::kCompany, true, "_compare_plans_impl", true, false},
     {"usage_forecast", Scope::kCompany, true, "_usage_forecast_impl", true, false},
+    {"usage_anomalies", Scope::kCompany, true, "_usage_anomalies_impl", false, false},
     {"period_detail", Scope::kPeriod, true, "_period_detail_impl", false, false},
     {"period_csv_lines", Scope::kPeriod, true, "_period_csv_lines_impl", false, false},
     {"period_csv", Scope::kPeriod, true, "_period_csv_lines_impl", false, true},

@@ -59,10 +59,10 @@ async function expectedFigures(page, token) {
       maximumFractionDigits: Math.min(decimals(text), 2) }).format(text);
     const date = (text) => { const [y, m, d] = text.slice(0, 10).split("-").map(Number);
       return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeZone: "UTC" }).format(new Date(Date.UTC(y, m - 1, d))); };
-    const [current, upcoming, history, payment, trends, plans, forecast] = await Promise.all([
+    const [current, upcoming, history, payment, trends, plans, forecast, anomalies] = await Promise.all([
       get("/api/billing/usage/current"), get("/api/billing/upcoming-charges"), get("/api/billing/history"),
       get("/api/billing/payment-methods"), get("/api/billing/usage/trends?months=6"), get("/api/billing/plan-comparison"),
-      get("/api/billing/usage/forecast")]);
+      get("/api/billing/usage/forecast"), get("/api/billing/usage/anomalies?days=28")]);
     return {
       raw: { current, history, payment, trends },
       text: {
@@ -79,6 +79,7 @@ async function expectedFigures(page, token) {
           : `${money(forecast.total_cost.low, forecast.currency)} – ${money(forecast.total_cost.high, forecast.currency)}`,
       },
       runOut: forecast.included_minutes_run_out ? date(forecast.included_minutes_run_out) : null,
+      anomalies: [...anomalies].reverse().map((row) => [date(row.day), `badge badge-anomaly-${row.kind}`]),
       avgDuration: current.calls.avg_duration === null ? null : number(current.calls.avg_duration),
       overage: current.included_minutes !== null && Number(current.overage_minutes) > 0,
       overageMinutes: number(current.overage_minutes), overageCost: money(current.calls.cost, current.currency),
@@ -144,6 +145,10 @@ for (const company of [1, 2, 3, 4, 5, 6]) {
   check(`company ${company}: plan comparison rows equal the API's (cheapest first, own plan marked)`,
     JSON.stringify(plans) === JSON.stringify(expected.plans) && plans.filter((p) => p[0]).length === 1,
     { plans, expected: expected.plans });
+  const anomalies = await page.$$eval("#anomaly-list .anomaly", (items) => items.map((item) =>
+    [item.querySelector(".method-name").textContent, item.querySelector(".badge").className]));
+  check(`company ${company}: unusual days equal the API's (${expected.anomalies.length})`,
+    JSON.stringify(anomalies) === JSON.stringify(expected.anomalies), { anomalies, expected: expected.anomalies });
   const methods = await page.$$eval("#payment-methods .method", (items) => items.map((item) => item.textContent));
   check(`company ${company}: payment methods with brand, last four, expiry, default and expired badges`,
     methods.length === expected.raw.payment.methods.length &&

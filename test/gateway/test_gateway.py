@@ -210,6 +210,17 @@ def run_checks(gateway, t):
           status == 200 and body.decode().endswith(forecast_sql + "}") and
           {"method", "minutes", "appointments", "total_cost", "included_minutes_run_out"} <= set(envelope(body)["data"]),
           body[:300])
+    with admin() as connection, connection.cursor() as cursor:
+        cursor.execute("BEGIN; SET LOCAL billing.company_id = '1'")
+        cursor.execute("SELECT COALESCE(array_to_json(array_agg(a)), '[]')::text FROM billing.usage_anomalies(NULL, 60) AS a")
+        anomalies_sql = cursor.fetchone()[0]
+        cursor.execute("COMMIT")
+    status, _, body = gateway.request("/api/billing/usage/anomalies?days=60", weber)
+    check("usage/anomalies?days=60: usage_anomalies() as the database wrote it",
+          status == 200 and body.decode().endswith(anomalies_sql + "}"), body[:300])
+    for bad in ["days=0", "days=367", "days=x"]:
+        status, _, body = gateway.request(f"/api/billing/usage/anomalies?{bad}", weber)
+        check(f"400 for usage/anomalies?{bad}", status == 400 and error_code(body) == "invalid_parameter", (status, body))
     status, _, body = gateway.request("/api/billing/history", weber)
     document = envelope(body)
     check("history: one entry per invoice with number, period, issue date, total, status, PDF",

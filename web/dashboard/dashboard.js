@@ -309,6 +309,32 @@
       : format.text("methodLinear"));
   }
 
+  function renderAnomalies() {
+    const anomalies = state.data.anomalies;
+    if (!anomalies) return;
+    const list = $("anomaly-list");
+    list.replaceChildren();
+    for (const anomaly of [...anomalies].reverse()) {
+      const item = document.createElement("li");
+      item.className = "method anomaly";
+      const day = document.createElement("span");
+      day.className = "method-name";
+      day.textContent = format.date(anomaly.day);
+      const line = document.createElement("span");
+      line.className = "subtle";
+      line.textContent = format.text("anomalyLine",
+        { minutes: format.number(anomaly.minutes), baseline: format.number(anomaly.baseline) });
+      item.append(day, badge(format.text(anomaly.kind), `anomaly-${anomaly.kind}`), line);
+      list.append(item);
+    }
+    if (anomalies.length === 0) {
+      const item = document.createElement("li");
+      item.className = "subtle";
+      item.textContent = format.text("noAnomalies");
+      list.append(item);
+    }
+  }
+
   function renderPlans() {
     const plans = state.data.plans;
     if (!plans) return;
@@ -339,6 +365,7 @@
     renderUpcoming();
     renderPayment();
     renderForecast();
+    renderAnomalies();
     renderPlans();
     renderHistory();
     renderDetail();
@@ -349,7 +376,7 @@
   async function loadAll() {
     showMessage("");
     try {
-      const [current, trends, upcoming, payment, history, plans, forecast] = await Promise.all([
+      const [current, trends, upcoming, payment, history, plans, forecast, anomalies] = await Promise.all([
         api("/api/billing/usage/current"),
         api("/api/billing/usage/trends?months=6"),
         api("/api/billing/upcoming-charges"),
@@ -357,9 +384,11 @@
         api("/api/billing/history"),
         api("/api/billing/plan-comparison"),
         api("/api/billing/usage/forecast"),
+        api("/api/billing/usage/anomalies?days=28"),
       ]);
       state.data = { current: current.data, trends: trends.data, upcoming: upcoming.data,
-                     payment: payment.data, history: history.data, plans: plans.data, forecast: forecast.data };
+                     payment: payment.data, history: history.data, plans: plans.data, forecast: forecast.data,
+                     anomalies: anomalies.data };
       state.etag = current.etag;
       showDashboard(true);
       renderAll();
