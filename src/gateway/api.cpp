@@ -370,13 +370,20 @@ class Api {
   Pool& pool_;
 };
 
-// months=N of the trends endpoint: 1 to 120, 6 when absent.
-std::optional<int> months_parameter(const httplib::Request& request) {
-  if (!request.has_param("months")) return 6;
-  if (request.get_param_value_count("months") != 1) return std::nullopt;
-  const std::optional<long long> months = positive_id(request.get_param_value("months"));
-  if (!months || *months > 120) return std::nullopt;
-  return static_cast<int>(*months);
+// A counted query parameter (months=, periods=, days=): given once, 1 to `most`, `absent` when
+// not given; nothing when it is anything else.
+std::optional<int> count_parameter(const httplib::Request& request, const char* name, int absent, int most) {
+  if (!request.has_param(name)) return absent;
+  if (request.get_param_value_count(name) != 1) return std::nullopt;
+  const std::optional<long long> count = positive_id(request.get_param_value(name));
+  if (!count || *count > most) return std::nullopt;
+  return static_cast<int>(*count);
+}
+
+// The rows of a set-returning API function (its arguments after the NULL company) as a JSON array.
+std::string rows_as_json(const std::string& function, int argument) {
+  return "SELECT COALESCE(pg_catalog.array_to_json(pg_catalog.array_agg(r)), '[]') FROM billing." + function + "(NULL, " +
+         std::to_string(argument) + ") AS r";
 }
 
 std::string sql_literal_or_null(const std::string& text) {
@@ -423,35 +430,24 @@ void install_routes(httplib::Server& server, const Config& config, Pool& pool) {
                       "ON i.id OPERATOR(pg_catalog.=) h.invoice_id) AS r"));
   server.Get("/api/billing/upcoming-charges",
              document("SELECT pg_catalog.row_to_json(u) FROM billing.upcoming_charges() AS u"));
-  server.Get("/api/billing/usage/trends", [api](const httplib::Request& request, httplib::Response& response) {
-    const std::optional<int> months = months_parameter(request);
-    if (!months) return send_error(response, 400, "invalid_parameter", "months must be an integer from 1 to 120.");
-    api->serve_json(request, response,
-                    "SELECT COALESCE(pg_catalog.array_to_json(pg_catalog.array_agg(t)), '[]') FROM billing.usage_trends(NULL, " +
-                        std::to_string(*months) + ") AS t",
-                    Subject::kCompany);
-  });
-  server.Get("/api/billing/plan-comparison", [api](const httplib::Request& request, httplib::Response& response) {
-    std::optional<long long> periods = 6;
-    if (request.has_param("periods"))
-      periods = request.get_param_value_count("periods") == 1 ? positive_id(request.get_param_value("periods")) : std::nullopt;
-    if (!periods || *periods > 24)
-      return send_error(response, 400, "invalid_parameter", "periods must be an integer from 1 to 24.");
-    api->serve_json(request, response,
-                    "SELECT COALESCE(pg_catalog.array_to_json(pg_catalog.array_agg(c)), '[]') FROM billing.compare_plans(NULL, " +
-                        std::to_string(*periods) + ") AS c",
-                    Subject::kCompany);
-  });
-  server.Get("/api/billing/usage/anomalies", [api](const httplib::Request& request, httplib::Response& response) {
-    std::optional<long long> days = 28;
-    if (request.has_param("days"))
-      days = request.get_param_value_count("days") == 1 ? positive_id(request.get_param_value("days")) : std::nullopt;
-    if (!days || *days > 366) return send_error(response, 400, "invalid_parameter", "days must be an integer from 1 to 366.");
-    api->serve_json(request, response,
-                    "SELECT COALESCE(pg_catalog.array_to_json(pg_catalog.array_agg(a)), '[]') FROM billing.usage_anomalies(NULL, " +
-                        std::to_string(*days) + ") AS a",
-                    Subject::kCompany);
-  });
+  // Endpoints with a counted parameter: the rows of usage_trends, compare_plans, usage_anomalies.
+  struct CountedEndpoint {
+    const char* path;
+    const char* function;
+    const char* parameter;
+    int absent, most;
+  };
+  for (const CountedEndpoint endpoint : {CountedEndpoint{"/api/billing/usage/trends", "usage_trends", "months", 6, 120},
+                                         CountedEndpoint{"/api/billing/plan-comparison", "compare_plans", "periods", 6, 24},
+                                         CountedEndpoint{"/api/billing/usage/anomalies", "usage_anomalies", "days", 28, 366}}) {
+    server.Get(endpoint.path, [api, endpoint](const httplib::Request& request, httplib::Response& response) {
+      const std::optional<int> count = count_parameter(request, endpoint.parameter, endpoint.absent, endpoint.most);
+      if (!count)
+        return send_error(response, 400, "invalid_parameter",
+                          std::string(endpoint.parameter) + " must be an integer from 1 to " + std::to_string(endpoint.most) + ".");
+      api->serve_json(request, response, rows_as_json(endpoint.function, *count), Subject::kCompany);
+    });
+  }
   const std::string portal = sql_literal_or_null(config.portal_url);
   server.Get("/api/billing/payment-methods", [api, portal](const httplib::Request& request, httplib::Response& response) {
     // Display fields only: no provider reference, never card data (the table holds none).

@@ -46,6 +46,16 @@ def sql(query, *args):
         return cursor.fetchall() if cursor.description else None
 
 
+def as_company(company, query):
+    """The first column of the first row of `query`, in a transaction with `company` set."""
+    with admin() as connection, connection.cursor() as cursor:
+        cursor.execute("BEGIN; SET LOCAL billing.company_id = %s", (str(company),))
+        cursor.execute(query)
+        value = cursor.fetchone()[0]
+        cursor.execute("COMMIT")
+        return value
+
+
 def new_token(company, name="test", user=None, abilities=("view_billing",), expires_at=None):
     return sql("SELECT token FROM billing.create_api_token(%s, %s, %s, %s, %s)",
                company, name, user, list(abilities), expires_at)[0][0]
@@ -200,21 +210,13 @@ def run_checks(gateway, t):
     check("usage/projection: current and projected", status == 200 and body.decode().endswith(projection_sql + "}") and
           {"minutes", "appointments", "costs", "days_remaining", "avg_per_day"} <= set(document["data"]["projected"]),
           body[:300])
-    with admin() as connection, connection.cursor() as cursor:
-        cursor.execute("BEGIN; SET LOCAL billing.company_id = '1'")
-        cursor.execute("SELECT billing.usage_forecast()::text")
-        forecast_sql = cursor.fetchone()[0]
-        cursor.execute("COMMIT")
+    forecast_sql = as_company(1, "SELECT billing.usage_forecast()::text")
     status, _, body = gateway.request("/api/billing/usage/forecast", weber)
     check("usage/forecast: the forecast document as the database wrote it",
           status == 200 and body.decode().endswith(forecast_sql + "}") and
           {"method", "minutes", "appointments", "total_cost", "included_minutes_run_out"} <= set(envelope(body)["data"]),
           body[:300])
-    with admin() as connection, connection.cursor() as cursor:
-        cursor.execute("BEGIN; SET LOCAL billing.company_id = '1'")
-        cursor.execute("SELECT COALESCE(array_to_json(array_agg(a)), '[]')::text FROM billing.usage_anomalies(NULL, 60) AS a")
-        anomalies_sql = cursor.fetchone()[0]
-        cursor.execute("COMMIT")
+    anomalies_sql = as_company(1, "SELECT COALESCE(array_to_json(array_agg(a)), '[]')::text FROM billing.usage_anomalies(NULL, 60) AS a")
     status, _, body = gateway.request("/api/billing/usage/anomalies?days=60", weber)
     check("usage/anomalies?days=60: usage_anomalies() as the database wrote it",
           status == 200 and body.decode().endswith(anomalies_sql + "}"), body[:300])
@@ -258,11 +260,7 @@ def run_checks(gateway, t):
           b"provider_reference" not in body and re.search(rb"\d{12,}", body) is None, body[:300])
     sql("INSERT INTO billing.plan_catalog (name, config, currency) VALUES "
         "('Gateway Flex', '{\"pricing_model\":\"combined\",\"per_minute_rate\":0.12,\"per_appointment_rate\":2.5}', 'EUR')")
-    with admin() as connection, connection.cursor() as cursor:
-        cursor.execute("BEGIN; SET LOCAL billing.company_id = '1'")
-        cursor.execute("SELECT array_to_json(array_agg(c))::text FROM billing.compare_plans(NULL, 3) AS c")
-        comparison_sql = cursor.fetchone()[0]
-        cursor.execute("COMMIT")
+    comparison_sql = as_company(1, "SELECT array_to_json(array_agg(c))::text FROM billing.compare_plans(NULL, 3) AS c")
     status, _, body = gateway.request("/api/billing/plan-comparison?periods=3", weber)
     check("plan-comparison?periods=3: compare_plans() as the database wrote it, cheapest first",
           status == 200 and body.decode().endswith(comparison_sql + "}") and

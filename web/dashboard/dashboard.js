@@ -177,6 +177,19 @@
     setText("projected-total", format.money(upcoming.projected_total, upcoming.currency));
   }
 
+  // A table row of text cells: [text, class name] pairs.
+  function textRow(className, cells) {
+    const row = document.createElement("tr");
+    row.className = className;
+    for (const [value, cellClass] of cells) {
+      const td = document.createElement("td");
+      td.className = cellClass;
+      td.textContent = value;
+      row.append(td);
+    }
+    return row;
+  }
+
   function badge(text, kind) {
     const element = document.createElement("span");
     element.className = `badge badge-${kind}`;
@@ -275,20 +288,12 @@
     const body = $("detail-lines");
     body.replaceChildren();
     for (const line of detail.charges) {
-      const row = document.createElement("tr");
-      row.className = `line line-${line.kind}`;
-      for (const [value, className] of [
+      body.append(textRow(`line line-${line.kind}`, [
         [line.description, ""],
         [line.quantity === null || line.quantity === undefined ? "–" : format.number(line.quantity), "number"],
         [line.unit_price === null || line.unit_price === undefined ? "–" : format.money(line.unit_price, detail.currency), "number"],
         [format.money(line.amount, detail.currency), "number amount"],
-      ]) {
-        const td = document.createElement("td");
-        td.className = className;
-        td.textContent = value;
-        row.append(td);
-      }
-      body.append(row);
+      ]));
     }
   }
 
@@ -342,20 +347,12 @@
     const body = $("plan-rows");
     body.replaceChildren();
     for (const plan of plans) {
-      const row = document.createElement("tr");
-      row.className = plan.is_current ? "plan current-plan" : "plan";
-      for (const [value, className] of [
+      body.append(textRow(plan.is_current ? "plan current-plan" : "plan", [
         [plan.is_current ? format.text("currentPlan") : plan.name, "plan-name"],
         [plan.pricing_model ? format.text(plan.pricing_model) : "–", "plan-model"],
         [format.money(plan.total, plan.currency), "number plan-total"],
         [plan.is_current ? "–" : format.money(plan.saving, plan.currency), "number plan-saving"],
-      ]) {
-        const td = document.createElement("td");
-        td.className = className;
-        td.textContent = value;
-        row.append(td);
-      }
-      body.append(row);
+      ]));
     }
   }
 
