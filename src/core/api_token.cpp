@@ -13,22 +13,27 @@ bool is_symbol(char c) {
 
 }  // namespace
 
-std::optional<PresentedToken> parse_api_token(std::string_view token) {
-  const std::size_t bar = token.find('|');
-  if (bar == std::string_view::npos || bar == 0 || bar > 19) return std::nullopt;
-  const std::string_view digits = token.substr(0, bar);
-  if (digits[0] == '0') return std::nullopt;
+std::optional<int64_t> parse_positive_id(std::string_view digits) {
+  if (digits.empty() || digits.size() > 19 || digits[0] == '0') return std::nullopt;
   uint64_t id = 0;
   for (const char c : digits) {
     if (c < '0' || c > '9') return std::nullopt;
     id = id * 10 + static_cast<uint64_t>(c - '0');  // at most 19 digits: no overflow of 64 bits
   }
   if (id > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+  return static_cast<int64_t>(id);
+}
+
+std::optional<PresentedToken> parse_api_token(std::string_view token) {
+  const std::size_t bar = token.find('|');
+  if (bar == std::string_view::npos) return std::nullopt;
+  const std::optional<int64_t> id = parse_positive_id(token.substr(0, bar));
+  if (!id) return std::nullopt;
   const std::string_view secret = token.substr(bar + 1);
   if (secret.size() < kTokenSecretMinLength || secret.size() > kTokenSecretMaxLength) return std::nullopt;
   for (const char c : secret)
     if (!is_symbol(c)) return std::nullopt;
-  return PresentedToken{static_cast<int64_t>(id), secret};
+  return PresentedToken{*id, secret};
 }
 
 void append_secret_symbols(std::string& secret, const unsigned char* random, std::size_t size) {

@@ -22,6 +22,10 @@ struct PresentedToken {
   std::string_view secret;  // a view into the parsed text
 };
 
+// A positive decimal id without sign or leading zero that fits in 63 bits (a token's id, a
+// period's id in a URL); nothing for anything else.
+std::optional<int64_t> parse_positive_id(std::string_view digits);
+
 // "<id>|<secret>": id a positive decimal without sign or leading zero that fits in 63 bits,
 // secret kTokenSecretMinLength to kTokenSecretMaxLength ASCII letters and digits. Anything
 // else (an optional "Bearer " prefix included) is not a token.

@@ -3,15 +3,14 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <iostream>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include "core/api_token.h"
 #include <unistd.h>
 
 namespace gateway {
@@ -140,18 +139,6 @@ std::optional<std::string> bearer_token(const httplib::Request& request) {
   for (const char c : token)
     if (c < 0x21 || c > 0x7e) return std::nullopt;
   return token;
-}
-
-// A positive 64-bit id written as decimal digits without sign or leading zeros.
-std::optional<long long> positive_id(const std::string& text) {
-  if (text.empty() || text.size() > 19 || text[0] == '0') return std::nullopt;
-  unsigned long long value = 0;
-  for (const char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<unsigned long long>(c - '0');
-  }
-  if (value > static_cast<unsigned long long>(INT64_MAX)) return std::nullopt;
-  return static_cast<long long>(value);
 }
 
 // An ETag from the response body itself (FNV-1a, 64 bits): equal figures, equal tag, in every
@@ -363,8 +350,6 @@ class Api {
     send_json(response, 200, "{\"status\": \"ready\"}");
   }
 
-  const Config& config() const { return config_; }
-
  private:
   const Config& config_;
   Pool& pool_;
@@ -375,7 +360,7 @@ class Api {
 std::optional<int> count_parameter(const httplib::Request& request, const char* name, int absent, int most) {
   if (!request.has_param(name)) return absent;
   if (request.get_param_value_count(name) != 1) return std::nullopt;
-  const std::optional<long long> count = positive_id(request.get_param_value(name));
+  const std::optional<int64_t> count = billing::parse_positive_id(request.get_param_value(name));
   if (!count || *count > most) return std::nullopt;
   return static_cast<int>(*count);
 }
@@ -459,12 +444,12 @@ void install_routes(httplib::Server& server, const Config& config, Pool& pool) {
                     Subject::kCompany);
   });
   server.Get(R"(/api/billing/period/([^/]+))", [api](const httplib::Request& request, httplib::Response& response) {
-    const std::optional<long long> period = positive_id(request.matches[1]);
+    const std::optional<int64_t> period = billing::parse_positive_id(request.matches[1].str());
     if (!period) return send_error(response, 400, "invalid_parameter", "The period id must be a positive integer.");
     api->serve_json(request, response, "SELECT billing.period_detail(" + std::to_string(*period) + ")", Subject::kPeriod);
   });
   server.Get(R"(/api/billing/period/([^/]+)/download)", [api](const httplib::Request& request, httplib::Response& response) {
-    const std::optional<long long> period = positive_id(request.matches[1]);
+    const std::optional<int64_t> period = billing::parse_positive_id(request.matches[1].str());
     if (!period) return send_error(response, 400, "invalid_parameter", "The period id must be a positive integer.");
     api->serve_csv(request, response, *period);
   });

@@ -35,6 +35,13 @@ TEST(ApiTokenParse, RefusesEverythingElse) {
     EXPECT_FALSE(parse_api_token(bad).has_value()) << bad;
 }
 
+TEST(PositiveId, AcceptsPositiveDecimalsOnly) {
+  EXPECT_EQ(parse_positive_id("1"), 1);
+  EXPECT_EQ(parse_positive_id("9223372036854775807"), INT64_MAX);
+  for (const char* bad : {"", "0", "01", "-1", "+1", "1.5", "abc", "1 ", "9223372036854775808", "99999999999999999999"})
+    EXPECT_FALSE(parse_positive_id(bad).has_value()) << bad;
+}
+
 TEST(ApiTokenSecret, SkipsBiasedBytesAndStopsAtItsLength) {
   std::string secret;
   const std::array<unsigned char, 6> bytes = {0, 61, 62, 247, 248, 255};
