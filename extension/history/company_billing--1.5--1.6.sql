@@ -344,7 +344,8 @@ BEGIN
             level numeric;
             forecast numeric;
             half_width numeric;
-            linear numeric := estimate.so_far * (elapsed + remaining) / elapsed;
+            -- The linear projection is usage_projection's (the document this body receives).
+            linear numeric := (projection #>> ARRAY['projected', quantity])::numeric;
         BEGIN
             IF method = 'weekday' THEN
                 level := (estimate.so_far + shrink * estimate.history_level) / (estimate.elapsed_weight + shrink);
@@ -399,8 +400,9 @@ BEGIN
         'minutes', (result -> 'minutes') - ARRAY['exact', 'exact_low', 'exact_high'],
         'appointments', (result -> 'appointments') - ARRAY['exact', 'exact_low', 'exact_high'],
         'total_cost', pg_catalog.jsonb_build_object(
-            'forecast', (billing.price(config, (result #>> '{minutes,exact}')::numeric,
-                                       (result #>> '{appointments,exact}')::numeric)).total_cost,
+            'forecast', CASE WHEN method = 'linear' THEN (projection #>> '{projected,costs,total_cost}')::numeric
+                             ELSE (billing.price(config, (result #>> '{minutes,exact}')::numeric,
+                                                 (result #>> '{appointments,exact}')::numeric)).total_cost END,
             'low', (billing.price(config, (result #>> '{minutes,exact_low}')::numeric,
                                   (result #>> '{appointments,exact_low}')::numeric)).total_cost,
             'high', (billing.price(config, (result #>> '{minutes,exact_high}')::numeric,
