@@ -78,7 +78,7 @@ SELECT CASE WHEN (u -> 'calls' ->> 'total')::bigint = r.calls
 SQL
 }
 figures=$(check_figures); echo "$figures"; [ "$figures" = "figures ok" ]
-rollup=$(q -c "SELECT count(*) FROM billing.verify_usage_daily()")
+rollup=$(q -c "SELECT (SELECT count(*) FROM billing.verify_usage_daily()) + (SELECT count(*) FROM billing.verify_usage_profile())")
 echo "rollup rows differing from a recomputation: $rollup"; [ "$rollup" = "0" ]
 
 # 2. A backend dies in the middle of close_period(): nothing of the close survives, and closing

@@ -32,9 +32,10 @@ snapshot() {
 SELECT 'table ' || c.relname || ' ' || (xpath('/row/c/text()',
          query_to_xml(format('SELECT count(*) || '':'' || md5(coalesce(string_agg(t::text, E''\n'' ORDER BY t::text), '''')) AS c FROM billing.%I t', c.relname), false, true, '')))[1]::text
   FROM pg_class c WHERE c.relnamespace = 'billing'::regnamespace AND c.relkind = 'r'
-   AND c.relname <> 'usage_daily'  -- derived: rebuilt by triggers on restore, slots differ
+   AND c.relname NOT IN ('usage_daily', 'usage_profile')  -- derived: rebuilt by triggers on restore, slots differ
  ORDER BY c.relname;
 SELECT 'rollup exact ' || NOT EXISTS (SELECT 1 FROM billing.verify_usage_daily());
+SELECT 'profile exact ' || NOT EXISTS (SELECT 1 FROM billing.verify_usage_profile());
 SELECT 'sequence ' || sequencename || ' ' || coalesce(last_value, 0) FROM pg_sequences WHERE schemaname = 'billing' ORDER BY 1;
 -- As of the last recorded call: the same instant in both databases.
 SELECT 'figures ' || c.id || ' ' || billing.usage_projection(c.id, (SELECT max(started_at) FROM billing.calls))::text

@@ -398,6 +398,24 @@ CREATE TABLE billing.usage_daily (
 COMMENT ON TABLE billing.usage_daily IS
     'Derived, exact per-day usage (kept by triggers; rebuilt by rebuild_usage_daily, never dumped)';
 
+-- billing.usage_profile holds the shape of the same days, for the analytics
+-- (billing.usage_analytics): per company, company-local day and slot, the calls and seconds of
+-- each local hour (0 to 23, by started_at) and the completed calls of each call length bucket
+-- (billing.call_length_range) with their seconds. Kept by the calls rollup trigger in the same
+-- statement and slot as usage_daily; about 1.2 kB per company, day and slot that has calls.
+CREATE TABLE billing.usage_profile (
+    company_id          bigint NOT NULL,
+    day                 date NOT NULL,             -- company-local
+    slot                smallint NOT NULL,
+    calls_by_hour       bigint[] NOT NULL,         -- 24 counts, hour 0 first
+    seconds_by_hour     bigint[] NOT NULL,         -- 24 sums
+    completed_by_length bigint[] NOT NULL,         -- one count per call length bucket
+    completed_seconds   bigint NOT NULL,
+    CONSTRAINT usage_profile_pkey PRIMARY KEY (company_id, day, slot)
+);
+COMMENT ON TABLE billing.usage_profile IS
+    'Derived, exact per-day call profile: calls and seconds by local hour, completed calls by length (kept by triggers, never dumped)';
+
 -- The usage of raw rows that billing.archive_calls() removed from closed periods, per company
 -- and local day: the rollup keeps it, and raw_usage_daily() adds it back, so the rollup stays
 -- verifiable and rebuildable without the rows. Written only by archive_calls(); dumped.
@@ -409,6 +427,11 @@ CREATE TABLE billing.archived_usage_daily (
     seconds         bigint NOT NULL,
     appointments    bigint NOT NULL,
     archived_at     timestamptz NOT NULL,
+    -- The call profile of the removed calls, as in usage_profile (NULL: archived before 1.7).
+    calls_by_hour       bigint[],
+    seconds_by_hour     bigint[],
+    completed_by_length bigint[],
+    completed_seconds   bigint,
     CONSTRAINT archived_usage_daily_pkey PRIMARY KEY (company_id, day)
 );
 COMMENT ON TABLE billing.archived_usage_daily IS

@@ -69,7 +69,8 @@ $$;
 COMMENT ON FUNCTION billing.raw_usage_daily(bigint) IS
     'Per-day usage of one company (or all) recomputed from the raw calls and appointments';
 
--- Recomputes the rollup of one company (or all) from the raw rows; returns the rows written.
+-- Recomputes the rollup and the call profile of one company (or all) from the raw rows; returns
+-- the rollup rows written.
 -- For a time zone change, and after a restore with --disable-triggers.
 CREATE FUNCTION billing.rebuild_usage_daily(company bigint DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql VOLATILE
@@ -85,11 +86,16 @@ BEGIN
            r.last_appointment_at
       FROM billing.raw_usage_daily(company) AS r;
     GET DIAGNOSTICS written = ROW_COUNT;
+    DELETE FROM billing.usage_profile u WHERE company IS NULL OR u.company_id = company;
+    INSERT INTO billing.usage_profile (company_id, day, slot, calls_by_hour, seconds_by_hour, completed_by_length,
+                                       completed_seconds)
+    SELECT r.company_id, r.day, 0, r.calls_by_hour, r.seconds_by_hour, r.completed_by_length, r.completed_seconds
+      FROM billing.raw_usage_profile(company) AS r;
     RETURN written;
 END
 $$;
 COMMENT ON FUNCTION billing.rebuild_usage_daily(bigint) IS
-    'Recomputes the per-day rollup from the raw calls and appointments';
+    'Recomputes the per-day rollup and call profile from the raw calls and appointments';
 -- A company's days move with its time zone.
 CREATE FUNCTION billing._rebuild_after_timezone_change() RETURNS trigger
 LANGUAGE plpgsql

@@ -1,7 +1,8 @@
 ------------------------------------------------------------------------------------------
 -- Retention: raw rows of closed periods leave, their usage stays (docs/design.md, "Billing
 -- rules"). The rollup keeps every archived day, billing.archived_usage_daily (10_tables.sql)
--- keeps its totals for verify_usage_daily() and rebuild_usage_daily().
+-- keeps its totals and call profile for verify_usage_daily(), verify_usage_profile() and
+-- rebuild_usage_daily().
 ------------------------------------------------------------------------------------------
 
 -- Retention: removes the raw calls and appointments of closed periods whose last day is before
@@ -33,6 +34,7 @@ BEGIN
          WHERE k.company_id = p.company_id AND k.started_at >= p.period_from AND k.started_at < p.period_until
            AND (k.started_at AT TIME ZONE p.timezone)::date BETWEEN p.start_date AND p.end_date
         RETURNING k.company_id, (k.started_at AT TIME ZONE p.timezone)::date AS day,
+                  EXTRACT(hour FROM k.started_at AT TIME ZONE p.timezone)::integer AS hour,
                   (k.status = 'completed')::int AS completed, k.duration_sec
     ), removed_appointments AS (
         DELETE FROM billing.appointments a USING closed p
@@ -48,13 +50,30 @@ BEGIN
                 UNION ALL
                 SELECT r.company_id, r.day, 0, 0, 0, r.booked, 0, 1 FROM removed_appointments r) AS x
          GROUP BY x.company_id, x.day
+    ), profiles AS (  -- the removed calls' profile (as billing.raw_usage_profile computes it)
+        SELECT r.company_id, r.day, billing.sum_at(24, r.hour, 1) AS calls_by_hour,
+               billing.sum_at(24, r.hour, r.duration_sec) AS seconds_by_hour,
+               billing.sum_at(billing.call_length_bucket(604800) + 1,
+                              CASE WHEN r.completed = 1 THEN billing.call_length_bucket(r.duration_sec) END, 1)
+                   AS completed_by_length,
+               COALESCE(pg_catalog.sum(r.duration_sec) FILTER (WHERE r.completed = 1), 0)::bigint AS completed_seconds
+          FROM removed_calls r
+         GROUP BY r.company_id, r.day
     ), archived AS (  -- a data-modifying WITH runs to completion, read or not
-        INSERT INTO billing.archived_usage_daily AS d (company_id, day, calls, completed_calls, seconds, appointments, archived_at)
-        SELECT r.company_id, r.day, r.calls, r.completed, r.seconds, r.booked, pg_catalog.now() FROM per_day r
+        INSERT INTO billing.archived_usage_daily AS d (company_id, day, calls, completed_calls, seconds, appointments, archived_at,
+                                                       calls_by_hour, seconds_by_hour, completed_by_length, completed_seconds)
+        SELECT r.company_id, r.day, r.calls, r.completed, r.seconds, r.booked, pg_catalog.now(),
+               f.calls_by_hour, f.seconds_by_hour, f.completed_by_length, f.completed_seconds
+          FROM per_day r LEFT JOIN profiles f ON f.company_id = r.company_id AND f.day = r.day
         ON CONFLICT ON CONSTRAINT archived_usage_daily_pkey DO UPDATE
            SET calls = d.calls + excluded.calls, completed_calls = d.completed_calls + excluded.completed_calls,
                seconds = d.seconds + excluded.seconds, appointments = d.appointments + excluded.appointments,
-               archived_at = excluded.archived_at
+               archived_at = excluded.archived_at,
+               calls_by_hour = billing.add_arrays(d.calls_by_hour, excluded.calls_by_hour),
+               seconds_by_hour = billing.add_arrays(d.seconds_by_hour, excluded.seconds_by_hour),
+               completed_by_length = billing.add_arrays(d.completed_by_length, excluded.completed_by_length),
+               completed_seconds = COALESCE(d.completed_seconds + excluded.completed_seconds, d.completed_seconds,
+                                            excluded.completed_seconds)
     )
     SELECT r.company_id, pg_catalog.sum(r.rows_of_calls)::bigint, pg_catalog.sum(r.rows_of_appointments)::bigint
       FROM per_day r

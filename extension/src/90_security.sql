@@ -9,7 +9,8 @@ DECLARE
 BEGIN
     FOREACH table_name IN ARRAY ARRAY['companies', 'pricing_plans', 'billing_periods', 'calls', 'appointments',
                                       'invoices', 'invoice_lines', 'payment_methods', 'viewer_companies', 'audit_log',
-                                      'usage_daily', 'archived_usage_daily', 'api_tokens', 'plan_catalog'] LOOP
+                                      'usage_daily', 'usage_profile', 'archived_usage_daily', 'api_tokens',
+                                      'plan_catalog'] LOOP
         EXECUTE pg_catalog.format('ALTER TABLE billing.%I ENABLE ROW LEVEL SECURITY', table_name);
         EXECUTE pg_catalog.format('ALTER TABLE billing.%I FORCE ROW LEVEL SECURITY', table_name);
         EXECUTE pg_catalog.format('CREATE POLICY %I ON billing.%I TO billing_admin USING (true) WITH CHECK (true)',
@@ -19,7 +20,7 @@ BEGIN
     -- once per statement.
     FOREACH table_name IN ARRAY ARRAY['pricing_plans', 'billing_periods', 'calls', 'appointments',
                                       'invoices', 'invoice_lines', 'payment_methods', 'usage_daily',
-                                      'archived_usage_daily'] LOOP
+                                      'usage_profile', 'archived_usage_daily'] LOOP
         EXECUTE pg_catalog.format(
             'CREATE POLICY %I ON billing.%I FOR SELECT TO billing_viewer, billing_app '
             'USING (company_id OPERATOR(pg_catalog.=) (SELECT billing.current_company()))',
@@ -50,7 +51,10 @@ GRANT EXECUTE ON FUNCTION
     billing.price(billing.pricing_plans, numeric, numeric), billing.price_seconds(jsonb, numeric, numeric),
     billing.plan_config(billing.pricing_plans), billing.charge_lines(billing.pricing_plans, text, bigint, bigint),
     billing.csv_record(text[]), billing.is_valid_timezone(text), billing.looks_like_card_number(text),
-    billing.local_day_start(date, text), billing.local_day_end(date, text), billing.currency_minor_unit(text)
+    billing.local_day_start(date, text), billing.local_day_end(date, text), billing.currency_minor_unit(text),
+    billing.add_at(bigint[], integer, integer, bigint), billing.sum_at(integer, integer, bigint),
+    billing.add_arrays(bigint[], bigint[]), billing.sum_arrays(bigint[]), billing.call_length_bucket(integer),
+    billing.call_length_range(integer), billing.call_length_buckets(), billing.median_call_length(bigint[])
     TO PUBLIC;
 
 -- Reading: the dashboard API (audited; see the README) and the scope helpers (not audited: they
@@ -59,7 +63,7 @@ GRANT EXECUTE ON FUNCTION
     billing.usage_current(bigint, timestamptz), billing.usage_projection(bigint, timestamptz),
     billing.usage_trends(bigint, integer, timestamptz), billing.upcoming_charges(bigint, timestamptz),
     billing.compare_plans(bigint, integer, timestamptz), billing.usage_forecast(bigint, timestamptz),
-    billing.usage_anomalies(bigint, integer, timestamptz),
+    billing.usage_anomalies(bigint, integer, timestamptz), billing.usage_analytics(bigint, date, date, timestamptz),
     billing.billing_history(bigint), billing.period_detail(bigint),
     billing.period_csv(bigint, text), billing.period_csv_lines(bigint, text),
     billing.company_payment_methods(bigint, timestamptz), billing.diagnose(bigint, timestamptz),
@@ -69,7 +73,7 @@ GRANT EXECUTE ON FUNCTION
     TO billing_viewer, billing_app, billing_admin;
 GRANT SELECT ON billing.companies, billing.pricing_plans, billing.billing_periods, billing.calls,
     billing.appointments, billing.invoices, billing.invoice_lines, billing.payment_methods,
-    billing.usage_daily, billing.archived_usage_daily, billing.period_usage, billing.plan_catalog
+    billing.usage_daily, billing.usage_profile, billing.archived_usage_daily, billing.period_usage, billing.plan_catalog
     TO billing_viewer, billing_app;
 GRANT SELECT ON billing.viewer_companies TO billing_viewer;
 GRANT SELECT ON billing.period_usage TO billing_admin;
@@ -91,6 +95,7 @@ GRANT EXECUTE ON FUNCTION
     billing.grant_company_access(regrole, bigint), billing.revoke_company_access(regrole, bigint),
     billing.audit_flush_wait(interval),
     billing.rebuild_usage_daily(bigint), billing.verify_usage_daily(bigint), billing.raw_usage_daily(bigint),
+    billing.verify_usage_profile(bigint), billing.raw_usage_profile(bigint),
     billing.archive_calls(date),
     billing.create_api_token(bigint, text, text, text[], timestamptz), billing.revoke_api_token(bigint, timestamptz)
     TO billing_admin;

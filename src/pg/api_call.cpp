@@ -1,7 +1,8 @@
 // The C entry point of the API functions whose body is PL/pgSQL (symbol billing_api_call):
 //   usage_trends, billing_history, company_payment_methods, diagnose, upcoming_charges,
 //   period_detail, period_csv_lines, period_csv, ensure_periods, close_period,
-//   close_ended_periods, mark_invoice, archive_calls.
+//   close_ended_periods, mark_invoice, archive_calls, compare_plans, usage_forecast,
+//   usage_anomalies, usage_analytics.
 //
 // Each API function billing.<name> is declared LANGUAGE C with this symbol; its body is the
 // internal function billing._<name>_impl (period_csv: _period_csv_lines_impl), which no group
@@ -65,6 +66,7 @@ constexpr ApiSpec kApis[] = {
     {"compare_plans", Scope::kCompany, true, "_compare_plans_impl", true, false},
     {"usage_forecast", Scope::kCompany, true, "_usage_forecast_impl", true, false},
     {"usage_anomalies", Scope::kCompany, true, "_usage_anomalies_impl", false, false},
+    {"usage_analytics", Scope::kCompany, true, "_usage_analytics_impl", false, false},
     {"period_detail", Scope::kPeriod, true, "_period_detail_impl", false, false},
     {"period_csv_lines", Scope::kPeriod, true, "_period_csv_lines_impl", false, false},
     {"period_csv", Scope::kPeriod, true, "_period_csv_lines_impl", false, true},

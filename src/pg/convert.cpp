@@ -47,11 +47,16 @@ std::string date_iso(DateADT date, std::string_view name) {
   return iso;
 }
 
-DateADT local_date(TimestampTz at, const std::string& zone) {
+DateADT local_date(TimestampTz at, const std::string& zone) { return local_hour(at, zone).date; }
+
+LocalHour local_hour(TimestampTz at, const std::string& zone) {
   return call([&] {
     const Datum local = DirectFunctionCall2(timestamptz_zone, CStringGetTextDatum(zone.c_str()),
                                             TimestampTzGetDatum(at));
-    return DatumGetDateADT(DirectFunctionCall1(timestamp_date, local));
+    int64 time_of_day = DatumGetTimestamp(local) % USECS_PER_DAY;
+    if (time_of_day < 0) time_of_day += USECS_PER_DAY;
+    return LocalHour{DatumGetDateADT(DirectFunctionCall1(timestamp_date, local)),
+                     static_cast<int>(time_of_day / USECS_PER_HOUR)};
   });
 }
 

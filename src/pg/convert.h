@@ -17,6 +17,12 @@ std::string date_iso(DateADT date, std::string_view name);  // 22008 when infini
 
 // The company-local date of an instant (its instants: pg/local_day.h).
 DateADT local_date(TimestampTz at, const std::string& zone);
+// Its local date and hour of the day (0 to 23), as (at AT TIME ZONE zone) reads them.
+struct LocalHour {
+  DateADT date;
+  int hour;
+};
+LocalHour local_hour(TimestampTz at, const std::string& zone);
 
 // The first 40 characters of a value quoted in an error message (as left(value, 40) in SQL).
 std::string message_excerpt(const std::string& value);

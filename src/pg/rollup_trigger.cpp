@@ -5,12 +5,16 @@
 // company-local day and slot (the backend's PGPROC number % 8, so concurrent writers for one
 // company spread over eight rows a day). The net change of each (company, day) is written with
 // one UPDATE, or an upsert when the row is new, in (company, day) order, so that concurrent
-// statements lock rollup rows in the same order.
+// statements lock rollup rows in the same order. The calls trigger keeps the day's call profile
+// (billing.usage_profile: calls and seconds per local hour, completed calls per length bucket)
+// the same way, in the same pass, for the same (company, day, slot).
+#include <array>
 #include <map>
 #include <optional>
 #include <string>
 #include <utility>
 
+#include "core/call_profile.h"
 #include "core/errors.h"
 #include "pg/convert.h"
 #include "pg/guard.h"
@@ -20,7 +24,9 @@
 #include "pg/write_guard.h"
 
 extern "C" {
+#include "catalog/namespace.h"
 #include "commands/trigger.h"
+#include "utils/lsyscache.h"
 #include "storage/proc.h"
 #include "utils/tuplestore.h"
 }
@@ -39,7 +45,15 @@ struct DayChange {
   std::optional<TimestampTz> last_appointment_at;
 };
 
+struct ProfileChange {
+  std::array<int64, kHoursPerDay> calls_by_hour{};
+  std::array<int64, kHoursPerDay> seconds_by_hour{};
+  std::array<int64, kCallLengthBuckets> completed_by_length{};
+  int64 completed_seconds = 0;
+};
+
 using Changes = std::map<std::pair<int64, DateADT>, DayChange>;
+using ProfileChanges = std::map<std::pair<int64, DateADT>, ProfileChange>;
 
 // Most statements add to a row that exists already: a plain UPDATE does that without the
 // speculative insertion and the tuple lock (and its WAL record) of INSERT ... ON CONFLICT.
@@ -74,6 +88,40 @@ ON CONFLICT ON CONSTRAINT usage_daily_pkey DO UPDATE
                       TIMESTAMPTZOID},
                      KeptQuery::Access::kWrites);
 
+KeptQuery update_profile(R"SQL(
+UPDATE billing.usage_profile AS u
+   SET calls_by_hour = billing.add_arrays(u.calls_by_hour, $4),
+       seconds_by_hour = billing.add_arrays(u.seconds_by_hour, $5),
+       completed_by_length = billing.add_arrays(u.completed_by_length, $6),
+       completed_seconds = u.completed_seconds OPERATOR(pg_catalog.+) $7
+ WHERE u.company_id OPERATOR(pg_catalog.=) $1 AND u.day OPERATOR(pg_catalog.=) $2
+   AND u.slot OPERATOR(pg_catalog.=) $3
+)SQL",
+                         {INT8OID, DATEOID, INT2OID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8OID},
+                         KeptQuery::Access::kWrites);
+
+KeptQuery upsert_profile(R"SQL(
+INSERT INTO billing.usage_profile AS u (company_id, day, slot, calls_by_hour, seconds_by_hour, completed_by_length,
+                                        completed_seconds)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT ON CONSTRAINT usage_profile_pkey DO UPDATE
+   SET calls_by_hour = billing.add_arrays(u.calls_by_hour, excluded.calls_by_hour),
+       seconds_by_hour = billing.add_arrays(u.seconds_by_hour, excluded.seconds_by_hour),
+       completed_by_length = billing.add_arrays(u.completed_by_length, excluded.completed_by_length),
+       completed_seconds = u.completed_seconds OPERATOR(pg_catalog.+) excluded.completed_seconds
+)SQL",
+                         {INT8OID, DATEOID, INT2OID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8OID},
+                         KeptQuery::Access::kWrites);
+
+template <size_t N>
+Datum counts_datum(const std::array<int64, N>& counts) {
+  return call([&] {
+    Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * N));
+    for (size_t i = 0; i < N; ++i) elements[i] = Int64GetDatum(counts[i]);
+    return PointerGetDatum(construct_array(elements, static_cast<int>(N), INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE));
+  });
+}
+
 // The time zone of each company, looked up once per statement. Companies that do not exist
 // (impossible under the foreign keys) contribute nothing, as in the join of version 1.1.
 class Zones {
@@ -90,8 +138,19 @@ class Zones {
 
 enum class Table { kCalls, kAppointments };
 
-// Adds (sign +1) or subtracts (-1) every row of a transition table.
-void collect(Tuplestorestate* rows, Relation relation, Table table, int sign, Zones* zones, Changes* changes) {
+// Whether the installed SQL version has the call profile (1.7 on): a database still on an older
+// version runs this library with its own tables.
+bool has_usage_profile() {
+  return call([] {
+    const Oid schema = get_namespace_oid("billing", true);
+    return OidIsValid(schema) && OidIsValid(get_relname_relid("usage_profile", schema));
+  });
+}
+
+// Adds (sign +1) or subtracts (-1) every row of a transition table; `profiles` is null where
+// there is no call profile to keep.
+void collect(Tuplestorestate* rows, Relation relation, Table table, int sign, Zones* zones, Changes* changes,
+             ProfileChanges* profiles) {
   const TupleDesc descriptor = RelationGetDescr(relation);
   const auto column = [&](const char* name) { return column_number(descriptor, name); };
   const AttrNumber company_column = column("company_id");
@@ -119,12 +178,26 @@ void collect(Tuplestorestate* rows, Relation relation, Table table, int sign, Zo
     if (!zone) continue;
     const Datum status_value = slot->tts_values[status_column - 1];
     const std::string status = call([&] { return TextDatumGetCString(status_value); });
-    DayChange& change = (*changes)[{company, local_date(at, *zone)}];
+    const LocalHour local = local_hour(at, *zone);
+    DayChange& change = (*changes)[{company, local.date}];
     if (table == Table::kCalls) {
+      const int64 seconds = DatumGetInt32(slot->tts_values[duration_column - 1]);
+      const bool completed = status == "completed";
       change.calls += sign;
-      if (status == "completed") change.completed_calls += sign;
-      change.seconds += sign * static_cast<int64>(DatumGetInt32(slot->tts_values[duration_column - 1]));
+      if (completed) change.completed_calls += sign;
+      change.seconds += sign * seconds;
       if (sign > 0 && (!change.last_call_at || at > *change.last_call_at)) change.last_call_at = at;
+      if (profiles == nullptr) continue;
+      ProfileChange& profile = (*profiles)[{company, local.date}];
+      profile.calls_by_hour[local.hour] += sign;
+      profile.seconds_by_hour[local.hour] += sign * seconds;
+      if (completed) {
+        // The table's CHECK keeps every duration in the buckets' range.
+        const std::optional<int> bucket = call_length_bucket(seconds);
+        if (!bucket) throw BillingError(sqlstate::kInternalError, "company_billing: a call length outside every bucket");
+        profile.completed_by_length[*bucket] += sign;
+        profile.completed_seconds += sign * seconds;
+      }
     } else {
       if (status != "cancelled") change.appointments += sign;
       if (sign > 0 && (!change.last_appointment_at || at > *change.last_appointment_at))
@@ -147,8 +220,12 @@ Datum roll_up(FunctionCallInfo fcinfo, Table table) {
   spi_connect();
   Zones zones;
   Changes changes;
-  if (trigger->tg_newtable != nullptr) collect(trigger->tg_newtable, trigger->tg_relation, table, +1, &zones, &changes);
-  if (trigger->tg_oldtable != nullptr) collect(trigger->tg_oldtable, trigger->tg_relation, table, -1, &zones, &changes);
+  ProfileChanges profiles;
+  ProfileChanges* const kept_profiles = table == Table::kCalls && has_usage_profile() ? &profiles : nullptr;
+  if (trigger->tg_newtable != nullptr)
+    collect(trigger->tg_newtable, trigger->tg_relation, table, +1, &zones, &changes, kept_profiles);
+  if (trigger->tg_oldtable != nullptr)
+    collect(trigger->tg_oldtable, trigger->tg_relation, table, -1, &zones, &changes, kept_profiles);
   const int16 slot = static_cast<int16>(MyProc->pgprocno % kSlots);
   for (const auto& [key, change] : changes) {
     const bool changed = change.calls != 0 || change.completed_calls != 0 || change.seconds != 0 ||
@@ -162,6 +239,21 @@ Datum roll_up(FunctionCallInfo fcinfo, Table table) {
     const char nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', change.last_call_at ? ' ' : 'n',
                             change.last_appointment_at ? ' ' : 'n', '\0'};
     if (update_day.run(values, nulls) == 0) upsert_day.run(values, nulls);
+    const auto profile = profiles.find(key);
+    if (profile == profiles.end()) continue;
+    const ProfileChange& shape = profile->second;
+    const auto zero = [](const auto& counts) {
+      for (const int64 count : counts)
+        if (count != 0) return false;
+      return true;
+    };
+    if (zero(shape.calls_by_hour) && zero(shape.seconds_by_hour) && zero(shape.completed_by_length) &&
+        shape.completed_seconds == 0)
+      continue;
+    const Datum profile_values[7] = {values[0], values[1], values[2], counts_datum(shape.calls_by_hour),
+                                     counts_datum(shape.seconds_by_hour), counts_datum(shape.completed_by_length),
+                                     Int64GetDatum(shape.completed_seconds)};
+    if (update_profile.run(profile_values) == 0) upsert_profile.run(profile_values);
   }
   spi_finish();
   return PointerGetDatum(nullptr);

@@ -14,6 +14,11 @@ SELECT p.company_id, p.start_date, billing.period_detail(p.id) - 'period' - 'inv
 SELECT i.company_id, i.number, i.total, l.line_number, l.kind, l.quantity, l.amount
   FROM billing.invoices i JOIN billing.invoice_lines l ON l.invoice_id = i.id ORDER BY i.number, l.line_number;
 SELECT 'rollup differences', count(*) FROM billing.verify_usage_daily();
+-- The call profile an upgrade computes from the stored calls, read as a fresh install keeps it.
+SELECT 'profile differences', count(*) FROM billing.verify_usage_profile();
+SELECT c.id, billing.usage_analytics(c.id, NULL, NULL, now())::text,
+       billing.usage_analytics(c.id, (now() AT TIME ZONE c.timezone)::date - 120, NULL, now())::text
+  FROM billing.companies c ORDER BY c.id;
 SELECT 'viewer', v.role::text, v.company_id FROM billing.viewer_companies v ORDER BY 2;
 SELECT 'audit rows', count(*) FROM billing.audit_log;
 SELECT * FROM billing.period_usage ORDER BY period_id;

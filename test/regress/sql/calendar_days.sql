@@ -201,6 +201,8 @@ SELECT * FROM counted WHERE csv_calls <> expected OR csv_day_calls <> expected O
 
 -- The rollup agrees with the raw rows on every such day.
 SELECT count(*) AS rollup_mismatches FROM billing.verify_usage_daily() WHERE company_id > 700000;
+-- And so does the call profile (local hours by AT TIME ZONE on the instants).
+SELECT count(*) AS profile_mismatches FROM billing.verify_usage_profile() WHERE company_id > 700000;
 RESET client_min_messages;
 
 -- The case as a customer sees it: in Havana on 3 November 2024 the clock goes back from 01:00

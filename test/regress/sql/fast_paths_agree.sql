@@ -118,6 +118,7 @@ UPDATE billing.calls SET started_at = started_at + interval '1 day 3 hours', dur
 UPDATE billing.calls SET company_id = 802 WHERE company_id = 801 AND external_id LIKE 'bulk-1%';
 DELETE FROM billing.calls WHERE external_id LIKE 'bulk-%' AND duration_sec % 7 = 0;
 SELECT count(*) AS differing_days FROM billing.verify_usage_daily() WHERE company_id IN (801, 802);
+SELECT count(*) AS differing_profiles FROM billing.verify_usage_profile() WHERE company_id IN (801, 802);
 SELECT pg_temp.raw_matches(801, '2025-06-30 23:00-04', '2025-06-01 00:00 America/New_York') AS exact_801,
        pg_temp.raw_matches(802, '2025-06-30 23:00+05:30', '2025-06-01 00:00 Asia/Kolkata') AS exact_802;
 

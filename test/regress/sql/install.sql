@@ -14,6 +14,7 @@ SELECT p.proname, pg_get_function_identity_arguments(p.oid) AS args
   FROM pg_proc p
  WHERE p.pronamespace = 'billing'::regnamespace
    AND p.prolang <> (SELECT oid FROM pg_language WHERE lanname = 'c')
+   AND p.prokind <> 'a'  -- an aggregate runs its state function, found by OID when it was created
    AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) cfg WHERE cfg = 'search_path=pg_catalog, pg_temp')
  ORDER BY 1;
 

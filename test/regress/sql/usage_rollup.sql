@@ -27,6 +27,7 @@ $$;
 CREATE FUNCTION pg_temp.check(label text) RETURNS TABLE (step text, exact boolean, totals text) LANGUAGE sql AS $$
     SELECT label,
            NOT EXISTS (SELECT 1 FROM billing.verify_usage_daily(701))
+           AND NOT EXISTS (SELECT 1 FROM billing.verify_usage_profile(701))
            AND pg_temp.raw_totals(701, '2025-06-01', '2025-06-30', a) = pg_temp.rollup_totals(701, '2025-06-01', '2025-06-30', a)
            AND pg_temp.raw_totals(701, '2025-06-01', '2025-06-30', 'infinity') = pg_temp.rollup_totals(701, '2025-06-01', '2025-06-30', 'infinity'),
            pg_temp.rollup_totals(701, '2025-06-01', '2025-06-30', 'infinity')
