@@ -50,6 +50,22 @@ CivilDate civil_date(int64_t day_number) {
   return date;
 }
 
+std::optional<CivilDate> parse_iso_date(std::string_view text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+  int64_t fields[3] = {0, 0, 0};
+  const size_t starts[3] = {0, 5, 8}, lengths[3] = {4, 2, 2};
+  for (int f = 0; f < 3; ++f)
+    for (size_t i = starts[f]; i < starts[f] + lengths[f]; ++i) {
+      if (text[i] < '0' || text[i] > '9') return std::nullopt;
+      fields[f] = fields[f] * 10 + (text[i] - '0');
+    }
+  const CivilDate date{fields[0], static_cast<int>(fields[1]), static_cast<int>(fields[2])};
+  if (date.year < 1 || date.month < 1 || date.month > 12 || date.day < 1 || date.day > 31) return std::nullopt;
+  const CivilDate round_trip = civil_date(day_number(date));  // 2025-02-30 comes back as March 2
+  if (round_trip.year != date.year || round_trip.month != date.month || round_trip.day != date.day) return std::nullopt;
+  return date;
+}
+
 DayRange derived_period(int64_t day, int anchor_day, std::optional<int64_t> previous_stored_end,
                         std::optional<int64_t> next_stored_start) {
   if (anchor_day < 1 || anchor_day > 28)

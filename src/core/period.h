@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 #include "core/pure.h"
 
@@ -20,6 +21,10 @@ struct CivilDate {
 
 int64_t day_number(const CivilDate& date);
 CivilDate civil_date(int64_t day_number);
+
+// A calendar date written "YYYY-MM-DD" (a date in a URL), year 1 to 9999, a day its month has;
+// nothing for anything else.
+std::optional<CivilDate> parse_iso_date(std::string_view text);
 
 struct DayRange {
   int64_t first;  // inclusive

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 #include "core/api_token.h"
+#include "core/period.h"
 #include <unistd.h>
 
 namespace gateway {
@@ -365,6 +366,16 @@ std::optional<int> count_parameter(const httplib::Request& request, const char* 
   return static_cast<int>(*count);
 }
 
+// A date query parameter (from=, to=): given at most once, "YYYY-MM-DD", a real calendar date.
+// The SQL literal (NULL when not given), or nothing when it is anything else.
+std::optional<std::string> date_parameter(const httplib::Request& request, const char* name) {
+  if (!request.has_param(name)) return std::string("NULL");
+  if (request.get_param_value_count(name) != 1) return std::nullopt;
+  const std::string value = request.get_param_value(name);
+  if (!billing::parse_iso_date(value)) return std::nullopt;
+  return "'" + value + "'::pg_catalog.date";  // digits and dashes only
+}
+
 // The rows of a set-returning API function (its arguments after the NULL company) as a JSON array.
 std::string rows_as_json(const std::string& function, int argument) {
   return "SELECT COALESCE(pg_catalog.array_to_json(pg_catalog.array_agg(r)), '[]') FROM billing." + function + "(NULL, " +
@@ -433,6 +444,14 @@ void install_routes(httplib::Server& server, const Config& config, Pool& pool) {
       api->serve_json(request, response, rows_as_json(endpoint.function, *count), Subject::kCompany);
     });
   }
+  // The analytics of a date range (default: the current period so far).
+  server.Get("/api/billing/usage/analytics", [api](const httplib::Request& request, httplib::Response& response) {
+    const std::optional<std::string> from = date_parameter(request, "from");
+    const std::optional<std::string> to = date_parameter(request, "to");
+    if (!from || !to)
+      return send_error(response, 400, "invalid_parameter", "from and to must be calendar dates written YYYY-MM-DD.");
+    api->serve_json(request, response, "SELECT billing.usage_analytics(NULL, " + *from + ", " + *to + ")", Subject::kCompany);
+  });
   const std::string portal = sql_literal_or_null(config.portal_url);
   server.Get("/api/billing/payment-methods", [api, portal](const httplib::Request& request, httplib::Response& response) {
     // Display fields only: no provider reference, never card data (the table holds none).
@@ -479,7 +498,7 @@ void install_routes(httplib::Server& server, const Config& config, Pool& pool) {
     send_error(response, 405, "method_not_allowed", "Only GET is supported here.");
   };
   for (const char* pattern : {"/healthz", "/readyz", "/api/billing/usage/current", "/api/billing/usage/projection",
-                              "/api/billing/usage/forecast", "/api/billing/usage/anomalies",
+                              "/api/billing/usage/forecast", "/api/billing/usage/anomalies", "/api/billing/usage/analytics",
                               "/api/billing/usage/trends", "/api/billing/history", "/api/billing/upcoming-charges",
                               "/api/billing/payment-methods", "/api/billing/plan-comparison", R"(/api/billing/period/([^/]+))",
                               R"(/api/billing/period/([^/]+)/download)"}) {

@@ -63,5 +63,19 @@ TEST(DerivedPeriod, RefusesAnAnchorDayNotInEveryMonth) {
   EXPECT_THROW(derived_period(0, 0, std::nullopt, std::nullopt), BillingError);
 }
 
+TEST(ParseIsoDate, AcceptsCalendarDatesOnly) {
+  const std::optional<CivilDate> leap = parse_iso_date("2024-02-29");
+  ASSERT_TRUE(leap);
+  EXPECT_EQ(leap->year, 2024);
+  EXPECT_EQ(leap->month, 2);
+  EXPECT_EQ(leap->day, 29);
+  EXPECT_TRUE(parse_iso_date("0001-01-01"));
+  EXPECT_TRUE(parse_iso_date("9999-12-31"));
+  for (const char* bad : {"2025-02-29", "2100-02-29", "2025-02-30", "2025-04-31", "2025-13-01", "2025-00-10",
+                          "2025-01-00", "0000-01-01", "2025-1-01", "2025-01-1", "20250101", "2025/01/01",
+                          "+025-01-01", "2025-01-01 ", " 2025-01-01", "2025-0a-01", "", "2025-01-01T00"})
+    EXPECT_FALSE(parse_iso_date(bad)) << bad;
+}
+
 }  // namespace
 }  // namespace billing
