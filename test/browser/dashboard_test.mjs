@@ -59,10 +59,10 @@ async function expectedFigures(page, token) {
       maximumFractionDigits: Math.min(decimals(text), 2) }).format(text);
     const date = (text) => { const [y, m, d] = text.slice(0, 10).split("-").map(Number);
       return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeZone: "UTC" }).format(new Date(Date.UTC(y, m - 1, d))); };
-    const [current, upcoming, history, payment, trends, plans, forecast, anomalies] = await Promise.all([
+    const [current, upcoming, history, payment, trends, plans, forecast, anomalies, analytics] = await Promise.all([
       get("/api/billing/usage/current"), get("/api/billing/upcoming-charges"), get("/api/billing/history"),
       get("/api/billing/payment-methods"), get("/api/billing/usage/trends?months=6"), get("/api/billing/plan-comparison"),
-      get("/api/billing/usage/forecast"), get("/api/billing/usage/anomalies?days=28")]);
+      get("/api/billing/usage/forecast"), get("/api/billing/usage/anomalies?days=28"), get("/api/billing/usage/analytics")]);
     return {
       raw: { current, history, payment, trends },
       text: {
@@ -75,11 +75,14 @@ async function expectedFigures(page, token) {
         "projected-total": money(upcoming.projected_total, upcoming.currency),
         "forecast-minutes": number(forecast.minutes.forecast), "forecast-appointments": number(forecast.appointments.forecast),
         "forecast-cost": money(forecast.total_cost.forecast, forecast.currency),
+        "cost-per-lead": analytics.cost_per_lead === null ? "–" : money(analytics.cost_per_lead, analytics.currency),
         "forecast-cost-range": forecast.total_cost.low === null ? "–"
           : `${money(forecast.total_cost.low, forecast.currency)} – ${money(forecast.total_cost.high, forecast.currency)}`,
       },
       runOut: forecast.included_minutes_run_out ? date(forecast.included_minutes_run_out) : null,
       anomalies: [...anomalies].reverse().map((row) => [date(row.day), `badge badge-anomaly-${row.kind}`]),
+      heatmap: analytics.heatmap.map((day) => day.calls.map((calls) => (calls === "0" ? "" : number(calls)))),
+      callsTotal: Number(current.calls.total),
       avgDuration: current.calls.avg_duration === null ? null : number(current.calls.avg_duration),
       overage: current.included_minutes !== null && Number(current.overage_minutes) > 0,
       overageMinutes: number(current.overage_minutes), overageCost: money(current.calls.cost, current.currency),
@@ -149,6 +152,13 @@ for (const company of [1, 2, 3, 4, 5, 6]) {
     [item.querySelector(".method-name").textContent, item.querySelector(".badge").className]));
   check(`company ${company}: unusual days equal the API's (${expected.anomalies.length})`,
     JSON.stringify(anomalies) === JSON.stringify(expected.anomalies), { anomalies, expected: expected.anomalies });
+  const heatmap = await page.$$eval("#heatmap-rows tr", (trs) => trs.map((tr) =>
+    [...tr.querySelectorAll("td")].map((td) => td.textContent)));
+  check(`company ${company}: the 7 x 24 heatmap equals the API's cells`,
+    JSON.stringify(heatmap) === JSON.stringify(expected.heatmap), { heatmap, expected: expected.heatmap });
+  const heatmapCalls = heatmap.flat().reduce((sum, cell) => sum + (cell === "" ? 0 : Number(cell.replace(/[.,]/g, ""))), 0);
+  check(`company ${company}: the heatmap's calls add up to the period's calls (${expected.callsTotal})`,
+    heatmapCalls === expected.callsTotal, { heatmapCalls });
   const methods = await page.$$eval("#payment-methods .method", (items) => items.map((item) => item.textContent));
   check(`company ${company}: payment methods with brand, last four, expiry, default and expired badges`,
     methods.length === expected.raw.payment.methods.length &&

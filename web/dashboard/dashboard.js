@@ -340,6 +340,75 @@
     }
   }
 
+  // A ratio as the API wrote it ("0.1176") as a percentage ("11.76"), by moving the decimal
+  // point: no binary float in between.
+  function percentText(ratio) {
+    const [whole, fraction = ""] = String(ratio).replace("-", "").split(".");
+    const shifted = whole + fraction.slice(0, 2).padEnd(2, "0");
+    const integer = shifted.replace(/^0+(?=\d)/, "");
+    const rest = fraction.slice(2);
+    return (String(ratio).startsWith("-") ? "-" : "") + (rest ? `${integer}.${rest}` : integer);
+  }
+
+  function clock(seconds) {
+    const whole = Math.round(Number(seconds));
+    return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
+  }
+
+  function renderAnalytics() {
+    const analytics = state.data.analytics;
+    if (!analytics) return;
+    setText("analytics-range", format.text("periodRange",
+      { start: format.date(analytics.range.from), end: format.date(analytics.range.to) }));
+    setText("conversion-rate", analytics.conversion_rate === null ? "–" : `${format.number(percentText(analytics.conversion_rate))} %`);
+    setText("cost-per-lead", format.money(analytics.cost_per_lead, analytics.currency));
+    const length = analytics.call_length;
+    setText("average-call", length.average_seconds === null ? "–" : clock(length.average_seconds));
+    setText("median-call", length.median_seconds === null ? "–"
+      : format.text("lengthRange", { low: clock(length.median_seconds.at_least), high: clock(length.median_seconds.below) }));
+    const weekdays = format.text("weekdays").split(",");
+    const short = format.text("weekdaysShort").split(",");
+    setText("peak-hour", analytics.peak === null ? format.text("noPeak") : format.text("peakHour", {
+      weekday: weekdays[analytics.peak.weekday - 1], hour: format.text("hourRange", { hour: analytics.peak.hour }),
+      calls: format.number(analytics.peak.calls),
+    }));
+
+    const hours = $("heatmap-hours");
+    hours.replaceChildren();
+    const corner = document.createElement("th");
+    corner.scope = "col";
+    corner.textContent = format.text("hourHeader");
+    hours.append(corner);
+    for (let hour = 0; hour < 24; hour++) {
+      const th = document.createElement("th");
+      th.scope = "col";
+      th.className = "number";
+      th.textContent = String(hour);
+      hours.append(th);
+    }
+    // Five shades, from the busiest cell down; counts are whole numbers.
+    const most = Math.max(1, ...analytics.heatmap.flatMap((day) => day.calls.map(Number)));
+    const body = $("heatmap-rows");
+    body.replaceChildren();
+    for (const day of analytics.heatmap) {
+      const row = document.createElement("tr");
+      const th = document.createElement("th");
+      th.scope = "row";
+      th.textContent = short[day.weekday - 1];
+      th.title = weekdays[day.weekday - 1];
+      row.append(th);
+      day.calls.forEach((calls, hour) => {
+        const td = document.createElement("td");
+        const count = Number(calls);
+        td.className = `number heat heat-${count === 0 ? 0 : Math.ceil((4 * count) / most)}`;
+        td.textContent = count === 0 ? "" : format.number(calls);
+        td.title = `${weekdays[day.weekday - 1]} ${format.text("hourRange", { hour })}: ${format.number(calls)}`;
+        row.append(td);
+      });
+      body.append(row);
+    }
+  }
+
   function renderPlans() {
     const plans = state.data.plans;
     if (!plans) return;
@@ -363,6 +432,7 @@
     renderPayment();
     renderForecast();
     renderAnomalies();
+    renderAnalytics();
     renderPlans();
     renderHistory();
     renderDetail();
@@ -373,7 +443,7 @@
   async function loadAll() {
     showMessage("");
     try {
-      const [current, trends, upcoming, payment, history, plans, forecast, anomalies] = await Promise.all([
+      const [current, trends, upcoming, payment, history, plans, forecast, anomalies, analytics] = await Promise.all([
         api("/api/billing/usage/current"),
         api("/api/billing/usage/trends?months=6"),
         api("/api/billing/upcoming-charges"),
@@ -382,10 +452,11 @@
         api("/api/billing/plan-comparison"),
         api("/api/billing/usage/forecast"),
         api("/api/billing/usage/anomalies?days=28"),
+        api("/api/billing/usage/analytics"),
       ]);
       state.data = { current: current.data, trends: trends.data, upcoming: upcoming.data,
                      payment: payment.data, history: history.data, plans: plans.data, forecast: forecast.data,
-                     anomalies: anomalies.data };
+                     anomalies: anomalies.data, analytics: analytics.data };
       state.etag = current.etag;
       showDashboard(true);
       renderAll();
