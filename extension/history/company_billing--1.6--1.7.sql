@@ -10,17 +10,19 @@ SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 -- (billing.usage_analytics): per company, company-local day and slot, the calls and seconds of
 -- each local hour (0 to 23, by started_at) and the completed calls of each call length bucket
 -- (billing.call_length_range) with their seconds. Kept by the calls rollup trigger in the same
--- statement and slot as usage_daily; about 1.2 kB per company, day and slot that has calls.
+-- statement and slot as usage_daily. A row is about 780 bytes; every ingest statement rewrites
+-- it, so its pages are kept half empty (fillfactor 50): the new versions fit beside the old
+-- ones (HOT updates, pruned in place) instead of moving to new pages and bloating the table.
 CREATE TABLE billing.usage_profile (
     company_id          bigint NOT NULL,
     day                 date NOT NULL,             -- company-local
     slot                smallint NOT NULL,
-    calls_by_hour       bigint[] NOT NULL,         -- 24 counts, hour 0 first
+    calls_by_hour       integer[] NOT NULL,        -- 24 counts, hour 0 first
     seconds_by_hour     bigint[] NOT NULL,         -- 24 sums
-    completed_by_length bigint[] NOT NULL,         -- one count per call length bucket
+    completed_by_length integer[] NOT NULL,        -- one count per call length bucket
     completed_seconds   bigint NOT NULL,
     CONSTRAINT usage_profile_pkey PRIMARY KEY (company_id, day, slot)
-);
+) WITH (fillfactor = 50);
 COMMENT ON TABLE billing.usage_profile IS
     'Derived, exact per-day call profile: calls and seconds by local hour, completed calls by length (kept by triggers, never dumped)';
 
@@ -33,8 +35,8 @@ GRANT SELECT ON billing.usage_profile TO billing_viewer, billing_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON billing.usage_profile TO billing_admin;
 
 -- The call profile of the removed calls, as in usage_profile (NULL: archived before 1.7).
-ALTER TABLE billing.archived_usage_daily ADD COLUMN calls_by_hour bigint[], ADD COLUMN seconds_by_hour bigint[],
-    ADD COLUMN completed_by_length bigint[], ADD COLUMN completed_seconds bigint;
+ALTER TABLE billing.archived_usage_daily ADD COLUMN calls_by_hour integer[], ADD COLUMN seconds_by_hour bigint[],
+    ADD COLUMN completed_by_length integer[], ADD COLUMN completed_seconds bigint;
 
 -- Counts arrays: bigint[] of a fixed size, one count per hour or per length bucket.
 CREATE FUNCTION billing.add_at(counts bigint[], size integer, "position" integer, amount bigint)
@@ -54,6 +56,11 @@ AS 'MODULE_PATHNAME', 'billing_add_arrays';
 COMMENT ON FUNCTION billing.add_arrays(bigint[], bigint[]) IS
     'Element-wise sum of two counts arrays of one length (a NULL array adds nothing)';
 CREATE AGGREGATE billing.sum_arrays(bigint[]) (SFUNC = billing.add_arrays, STYPE = bigint[]);
+CREATE FUNCTION billing.add_arrays(a integer[], b integer[]) RETURNS integer[]
+LANGUAGE C IMMUTABLE
+AS 'MODULE_PATHNAME', 'billing_add_integer_arrays';
+COMMENT ON FUNCTION billing.add_arrays(integer[], integer[]) IS
+    'Element-wise sum of two integer counts arrays of one length (a NULL array adds nothing)';
 COMMENT ON AGGREGATE billing.sum_arrays(bigint[]) IS 'Element-wise sum of counts arrays of one length';
 
 -- Call length buckets: 5 s steps below 2 minutes, 15 s to 10 minutes, 1 minute to 30 minutes,
@@ -108,7 +115,8 @@ AS $$
              WHERE raw_usage_profile.company IS NULL OR k.company_id = raw_usage_profile.company
              GROUP BY 1, 2
             UNION ALL
-            SELECT r.company_id, r.day, r.calls_by_hour, r.seconds_by_hour, r.completed_by_length, r.completed_seconds
+            SELECT r.company_id, r.day, r.calls_by_hour::bigint[], r.seconds_by_hour, r.completed_by_length::bigint[],
+                   r.completed_seconds
               FROM billing.archived_usage_daily r
              WHERE r.calls_by_hour IS NOT NULL
                AND (raw_usage_profile.company IS NULL OR r.company_id = raw_usage_profile.company)) AS x
@@ -125,9 +133,9 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     WITH rolled AS (
-        SELECT u.company_id, u.day, billing.sum_arrays(u.calls_by_hour) AS calls_by_hour,
+        SELECT u.company_id, u.day, billing.sum_arrays(u.calls_by_hour::bigint[]) AS calls_by_hour,
                billing.sum_arrays(u.seconds_by_hour) AS seconds_by_hour,
-               billing.sum_arrays(u.completed_by_length) AS completed_by_length,
+               billing.sum_arrays(u.completed_by_length::bigint[]) AS completed_by_length,
                pg_catalog.sum(u.completed_seconds)::bigint AS completed_seconds
           FROM billing.usage_profile u
          WHERE verify_usage_profile.company IS NULL OR u.company_id = verify_usage_profile.company
@@ -170,7 +178,8 @@ BEGIN
     DELETE FROM billing.usage_profile u WHERE company IS NULL OR u.company_id = company;
     INSERT INTO billing.usage_profile (company_id, day, slot, calls_by_hour, seconds_by_hour, completed_by_length,
                                        completed_seconds)
-    SELECT r.company_id, r.day, 0, r.calls_by_hour, r.seconds_by_hour, r.completed_by_length, r.completed_seconds
+    SELECT r.company_id, r.day, 0, r.calls_by_hour::integer[], r.seconds_by_hour, r.completed_by_length::integer[],
+           r.completed_seconds
       FROM billing.raw_usage_profile(company) AS r;
     RETURN written;
 END
@@ -235,7 +244,7 @@ BEGIN
         INSERT INTO billing.archived_usage_daily AS d (company_id, day, calls, completed_calls, seconds, appointments, archived_at,
                                                        calls_by_hour, seconds_by_hour, completed_by_length, completed_seconds)
         SELECT r.company_id, r.day, r.calls, r.completed, r.seconds, r.booked, pg_catalog.now(),
-               f.calls_by_hour, f.seconds_by_hour, f.completed_by_length, f.completed_seconds
+               f.calls_by_hour::integer[], f.seconds_by_hour, f.completed_by_length::integer[], f.completed_seconds
           FROM per_day r LEFT JOIN profiles f ON f.company_id = r.company_id AND f.day = r.day
         ON CONFLICT ON CONSTRAINT archived_usage_daily_pkey DO UPDATE
            SET calls = d.calls + excluded.calls, completed_calls = d.completed_calls + excluded.completed_calls,
@@ -312,7 +321,8 @@ BEGIN
          WHERE d.company_id = company_row.id AND d.day BETWEEN first_day AND last_day
          GROUP BY d.day HAVING pg_catalog.max(d.last_call_at) > as_of
     ), shapes AS (
-        SELECT p.day, p.calls_by_hour, p.seconds_by_hour, p.completed_by_length, p.completed_seconds
+        SELECT p.day, p.calls_by_hour::bigint[] AS calls_by_hour, p.seconds_by_hour,
+               p.completed_by_length::bigint[] AS completed_by_length, p.completed_seconds
           FROM billing.usage_profile p
          WHERE p.company_id = company_row.id AND p.day BETWEEN first_day AND last_day
            AND p.day NOT IN (SELECT l.day FROM late_days l)
@@ -398,21 +408,22 @@ COMMENT ON FUNCTION billing.usage_analytics(bigint, date, date, timestamptz) IS
     'Calls and minutes by weekday and local hour, conversion rate, cost per lead, average and median call length of a date range';
 
 REVOKE ALL ON FUNCTION billing.add_at(bigint[], integer, integer, bigint), billing.sum_at(integer, integer, bigint),
-    billing.add_arrays(bigint[], bigint[]), billing.sum_arrays(bigint[]), billing.call_length_bucket(integer),
-    billing.call_length_range(integer), billing.call_length_buckets(), billing.median_call_length(bigint[]),
+    billing.add_arrays(bigint[], bigint[]), billing.add_arrays(integer[], integer[]), billing.sum_arrays(bigint[]),
+    billing.call_length_bucket(integer), billing.call_length_range(integer), billing.call_length_buckets(),
+    billing.median_call_length(bigint[]),
     billing.raw_usage_profile(bigint), billing.verify_usage_profile(bigint),
     billing._usage_analytics_impl(bigint, date, date, timestamptz), billing.usage_analytics(bigint, date, date, timestamptz)
     FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION
-    billing.add_at(bigint[], integer, integer, bigint), billing.sum_at(integer, integer, bigint),
-    billing.add_arrays(bigint[], bigint[]), billing.sum_arrays(bigint[]), billing.call_length_bucket(integer),
-    billing.call_length_range(integer), billing.call_length_buckets(), billing.median_call_length(bigint[])
-    TO PUBLIC;
+GRANT EXECUTE ON FUNCTION billing.add_at(bigint[], integer, integer, bigint), billing.sum_at(integer, integer, bigint),
+    billing.add_arrays(bigint[], bigint[]), billing.add_arrays(integer[], integer[]), billing.sum_arrays(bigint[]),
+    billing.call_length_bucket(integer), billing.call_length_range(integer), billing.call_length_buckets(),
+    billing.median_call_length(bigint[]) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION billing.usage_analytics(bigint, date, date, timestamptz) TO billing_viewer, billing_app, billing_admin;
 GRANT EXECUTE ON FUNCTION billing.verify_usage_profile(bigint), billing.raw_usage_profile(bigint) TO billing_admin;
 
 -- The profile of the calls already stored (days archived before 1.7 have none).
 INSERT INTO billing.usage_profile (company_id, day, slot, calls_by_hour, seconds_by_hour, completed_by_length,
                                    completed_seconds)
-SELECT r.company_id, r.day, 0, r.calls_by_hour, r.seconds_by_hour, r.completed_by_length, r.completed_seconds
+SELECT r.company_id, r.day, 0, r.calls_by_hour::integer[], r.seconds_by_hour, r.completed_by_length::integer[],
+       r.completed_seconds
   FROM billing.raw_usage_profile(NULL) AS r;

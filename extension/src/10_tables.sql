@@ -402,17 +402,19 @@ COMMENT ON TABLE billing.usage_daily IS
 -- (billing.usage_analytics): per company, company-local day and slot, the calls and seconds of
 -- each local hour (0 to 23, by started_at) and the completed calls of each call length bucket
 -- (billing.call_length_range) with their seconds. Kept by the calls rollup trigger in the same
--- statement and slot as usage_daily; about 1.2 kB per company, day and slot that has calls.
+-- statement and slot as usage_daily. A row is about 780 bytes; every ingest statement rewrites
+-- it, so its pages are kept half empty (fillfactor 50): the new versions fit beside the old
+-- ones (HOT updates, pruned in place) instead of moving to new pages and bloating the table.
 CREATE TABLE billing.usage_profile (
     company_id          bigint NOT NULL,
     day                 date NOT NULL,             -- company-local
     slot                smallint NOT NULL,
-    calls_by_hour       bigint[] NOT NULL,         -- 24 counts, hour 0 first
+    calls_by_hour       integer[] NOT NULL,        -- 24 counts, hour 0 first
     seconds_by_hour     bigint[] NOT NULL,         -- 24 sums
-    completed_by_length bigint[] NOT NULL,         -- one count per call length bucket
+    completed_by_length integer[] NOT NULL,        -- one count per call length bucket
     completed_seconds   bigint NOT NULL,
     CONSTRAINT usage_profile_pkey PRIMARY KEY (company_id, day, slot)
-);
+) WITH (fillfactor = 50);
 COMMENT ON TABLE billing.usage_profile IS
     'Derived, exact per-day call profile: calls and seconds by local hour, completed calls by length (kept by triggers, never dumped)';
 
@@ -428,9 +430,9 @@ CREATE TABLE billing.archived_usage_daily (
     appointments    bigint NOT NULL,
     archived_at     timestamptz NOT NULL,
     -- The call profile of the removed calls, as in usage_profile (NULL: archived before 1.7).
-    calls_by_hour       bigint[],
+    calls_by_hour       integer[],
     seconds_by_hour     bigint[],
-    completed_by_length bigint[],
+    completed_by_length integer[],
     completed_seconds   bigint,
     CONSTRAINT archived_usage_daily_pkey PRIMARY KEY (company_id, day)
 );

@@ -89,7 +89,8 @@ BEGIN
     DELETE FROM billing.usage_profile u WHERE company IS NULL OR u.company_id = company;
     INSERT INTO billing.usage_profile (company_id, day, slot, calls_by_hour, seconds_by_hour, completed_by_length,
                                        completed_seconds)
-    SELECT r.company_id, r.day, 0, r.calls_by_hour, r.seconds_by_hour, r.completed_by_length, r.completed_seconds
+    SELECT r.company_id, r.day, 0, r.calls_by_hour::integer[], r.seconds_by_hour, r.completed_by_length::integer[],
+           r.completed_seconds
       FROM billing.raw_usage_profile(company) AS r;
     RETURN written;
 END

@@ -21,6 +21,11 @@ AS 'MODULE_PATHNAME', 'billing_add_arrays';
 COMMENT ON FUNCTION billing.add_arrays(bigint[], bigint[]) IS
     'Element-wise sum of two counts arrays of one length (a NULL array adds nothing)';
 CREATE AGGREGATE billing.sum_arrays(bigint[]) (SFUNC = billing.add_arrays, STYPE = bigint[]);
+CREATE FUNCTION billing.add_arrays(a integer[], b integer[]) RETURNS integer[]
+LANGUAGE C IMMUTABLE
+AS 'MODULE_PATHNAME', 'billing_add_integer_arrays';
+COMMENT ON FUNCTION billing.add_arrays(integer[], integer[]) IS
+    'Element-wise sum of two integer counts arrays of one length (a NULL array adds nothing)';
 COMMENT ON AGGREGATE billing.sum_arrays(bigint[]) IS 'Element-wise sum of counts arrays of one length';
 
 -- Call length buckets: 5 s steps below 2 minutes, 15 s to 10 minutes, 1 minute to 30 minutes,
@@ -75,7 +80,8 @@ AS $$
              WHERE raw_usage_profile.company IS NULL OR k.company_id = raw_usage_profile.company
              GROUP BY 1, 2
             UNION ALL
-            SELECT r.company_id, r.day, r.calls_by_hour, r.seconds_by_hour, r.completed_by_length, r.completed_seconds
+            SELECT r.company_id, r.day, r.calls_by_hour::bigint[], r.seconds_by_hour, r.completed_by_length::bigint[],
+                   r.completed_seconds
               FROM billing.archived_usage_daily r
              WHERE r.calls_by_hour IS NOT NULL
                AND (raw_usage_profile.company IS NULL OR r.company_id = raw_usage_profile.company)) AS x
@@ -92,9 +98,9 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     WITH rolled AS (
-        SELECT u.company_id, u.day, billing.sum_arrays(u.calls_by_hour) AS calls_by_hour,
+        SELECT u.company_id, u.day, billing.sum_arrays(u.calls_by_hour::bigint[]) AS calls_by_hour,
                billing.sum_arrays(u.seconds_by_hour) AS seconds_by_hour,
-               billing.sum_arrays(u.completed_by_length) AS completed_by_length,
+               billing.sum_arrays(u.completed_by_length::bigint[]) AS completed_by_length,
                pg_catalog.sum(u.completed_seconds)::bigint AS completed_seconds
           FROM billing.usage_profile u
          WHERE verify_usage_profile.company IS NULL OR u.company_id = verify_usage_profile.company

@@ -63,7 +63,7 @@ BEGIN
         INSERT INTO billing.archived_usage_daily AS d (company_id, day, calls, completed_calls, seconds, appointments, archived_at,
                                                        calls_by_hour, seconds_by_hour, completed_by_length, completed_seconds)
         SELECT r.company_id, r.day, r.calls, r.completed, r.seconds, r.booked, pg_catalog.now(),
-               f.calls_by_hour, f.seconds_by_hour, f.completed_by_length, f.completed_seconds
+               f.calls_by_hour::integer[], f.seconds_by_hour, f.completed_by_length::integer[], f.completed_seconds
           FROM per_day r LEFT JOIN profiles f ON f.company_id = r.company_id AND f.day = r.day
         ON CONFLICT ON CONSTRAINT archived_usage_daily_pkey DO UPDATE
            SET calls = d.calls + excluded.calls, completed_calls = d.completed_calls + excluded.completed_calls,

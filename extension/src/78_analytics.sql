@@ -62,7 +62,8 @@ BEGIN
          WHERE d.company_id = company_row.id AND d.day BETWEEN first_day AND last_day
          GROUP BY d.day HAVING pg_catalog.max(d.last_call_at) > as_of
     ), shapes AS (
-        SELECT p.day, p.calls_by_hour, p.seconds_by_hour, p.completed_by_length, p.completed_seconds
+        SELECT p.day, p.calls_by_hour::bigint[] AS calls_by_hour, p.seconds_by_hour,
+               p.completed_by_length::bigint[] AS completed_by_length, p.completed_seconds
           FROM billing.usage_profile p
          WHERE p.company_id = company_row.id AND p.day BETWEEN first_day AND last_day
            AND p.day NOT IN (SELECT l.day FROM late_days l)

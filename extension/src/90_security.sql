@@ -53,7 +53,8 @@ GRANT EXECUTE ON FUNCTION
     billing.csv_record(text[]), billing.is_valid_timezone(text), billing.looks_like_card_number(text),
     billing.local_day_start(date, text), billing.local_day_end(date, text), billing.currency_minor_unit(text),
     billing.add_at(bigint[], integer, integer, bigint), billing.sum_at(integer, integer, bigint),
-    billing.add_arrays(bigint[], bigint[]), billing.sum_arrays(bigint[]), billing.call_length_bucket(integer),
+    billing.add_arrays(bigint[], bigint[]), billing.add_arrays(integer[], integer[]), billing.sum_arrays(bigint[]),
+    billing.call_length_bucket(integer),
     billing.call_length_range(integer), billing.call_length_buckets(), billing.median_call_length(bigint[])
     TO PUBLIC;
 

@@ -4,6 +4,8 @@
 //     function of the aggregate billing.sum_at(size, position, amount);
 //   billing.add_arrays(a bigint[], b bigint[]) -> bigint[]: element-wise sum (NULL is "none");
 //     the state function of billing.sum_arrays(bigint[]) and the rollup trigger's update;
+//   billing.add_arrays(a integer[], b integer[]) -> integer[]: the same for the profile's counts
+//     of one day and slot, which are kept as integer[] (half the row, so its updates stay HOT);
 //   billing.call_length_bucket(seconds integer) -> integer,
 //   billing.call_length_range(bucket integer) -> (from_seconds, below_seconds),
 //   billing.median_call_length(lengths bigint[]) -> (at_least, below).
@@ -130,6 +132,39 @@ Datum add_arrays(FunctionCallInfo fcinfo) {
   PG_RETURN_ARRAYTYPE_P(counts.array);
 }
 
+// The element-wise sum of two one-dimensional integer[] without NULLs, of one length.
+Datum add_integer_arrays(FunctionCallInfo fcinfo) {
+  if (PG_ARGISNULL(0) && PG_ARGISNULL(1)) PG_RETURN_NULL();
+  if (PG_ARGISNULL(1)) return PG_GETARG_DATUM(0);
+  if (PG_ARGISNULL(0)) return PG_GETARG_DATUM(1);
+  ArrayType* arrays[2];
+  int sizes[2];
+  for (int i = 0; i < 2; ++i) {
+    arrays[i] = call([&] { return PG_GETARG_ARRAYTYPE_P(i); });
+    const char* name = i == 0 ? "a" : "b";
+    if (ARR_ELEMTYPE(arrays[i]) != INT4OID)
+      throw BillingError(sqlstate::kInvalidParameterValue, std::string(name) + " must be an integer[]");
+    if (ARR_NDIM(arrays[i]) > 1 || ARR_HASNULL(arrays[i]) || (ARR_NDIM(arrays[i]) == 1 && ARR_LBOUND(arrays[i])[0] != 1))
+      throw BillingError(sqlstate::kInvalidParameterValue,
+                         std::string(name) + " must be a one-dimensional array without NULLs, indexed from 1");
+    sizes[i] = ARR_NDIM(arrays[i]) == 0 ? 0 : ARR_DIMS(arrays[i])[0];
+  }
+  if (sizes[0] != sizes[1])
+    throw BillingError(sqlstate::kInvalidParameterValue, "the arrays have different lengths (" +
+                       std::to_string(sizes[0]) + " and " + std::to_string(sizes[1]) + ")");
+  const int32* a = reinterpret_cast<const int32*>(ARR_DATA_PTR(arrays[0]));
+  const int32* b = reinterpret_cast<const int32*>(ARR_DATA_PTR(arrays[1]));
+  ArrayType* sum = call([&] {
+    return construct_array(static_cast<Datum*>(palloc0(sizeof(Datum) * static_cast<size_t>(sizes[0]) + 1)), sizes[0],
+                           INT4OID, sizeof(int32), true, TYPALIGN_INT);
+  });
+  int32* values = reinterpret_cast<int32*>(ARR_DATA_PTR(sum));
+  for (int i = 0; i < sizes[0]; ++i)
+    if (pg_add_s32_overflow(a[i], b[i], &values[i]))
+      throw BillingError(sqlstate::kNumericValueOutOfRange, "a count is out of range for integer");
+  PG_RETURN_ARRAYTYPE_P(sum);
+}
+
 Datum call_length_bucket_sql(FunctionCallInfo fcinfo) {
   const int32 seconds = PG_GETARG_INT32(0);
   const std::optional<int> bucket = call_length_bucket(seconds);
@@ -173,6 +208,7 @@ Datum median_call_length(FunctionCallInfo fcinfo) {
 
 BILLING_SQL_FUNCTION(billing_add_at, billing::pg::add_at)
 BILLING_SQL_FUNCTION(billing_add_arrays, billing::pg::add_arrays)
+BILLING_SQL_FUNCTION(billing_add_integer_arrays, billing::pg::add_integer_arrays)
 BILLING_SQL_FUNCTION(billing_call_length_bucket, billing::pg::call_length_bucket_sql)
 BILLING_SQL_FUNCTION(billing_call_length_range, billing::pg::call_length_range_sql)
 BILLING_SQL_FUNCTION(billing_median_call_length, billing::pg::median_call_length)

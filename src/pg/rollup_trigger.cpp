@@ -97,7 +97,7 @@ UPDATE billing.usage_profile AS u
  WHERE u.company_id OPERATOR(pg_catalog.=) $1 AND u.day OPERATOR(pg_catalog.=) $2
    AND u.slot OPERATOR(pg_catalog.=) $3
 )SQL",
-                         {INT8OID, DATEOID, INT2OID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8OID},
+                         {INT8OID, DATEOID, INT2OID, INT4ARRAYOID, INT8ARRAYOID, INT4ARRAYOID, INT8OID},
                          KeptQuery::Access::kWrites);
 
 KeptQuery upsert_profile(R"SQL(
@@ -110,15 +110,23 @@ ON CONFLICT ON CONSTRAINT usage_profile_pkey DO UPDATE
        completed_by_length = billing.add_arrays(u.completed_by_length, excluded.completed_by_length),
        completed_seconds = u.completed_seconds OPERATOR(pg_catalog.+) excluded.completed_seconds
 )SQL",
-                         {INT8OID, DATEOID, INT2OID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8OID},
+                         {INT8OID, DATEOID, INT2OID, INT4ARRAYOID, INT8ARRAYOID, INT4ARRAYOID, INT8OID},
                          KeptQuery::Access::kWrites);
 
+// The sums as bigint[] (seconds) or integer[] (counts: a statement's change of one day's counts
+// fits in an integer, as the day's counts do).
 template <size_t N>
-Datum counts_datum(const std::array<int64, N>& counts) {
+Datum counts_datum(const std::array<int64, N>& counts, bool as_integers) {
+  if (as_integers)
+    for (const int64 count : counts)
+      if (count < PG_INT32_MIN || count > PG_INT32_MAX)
+        throw BillingError(sqlstate::kNumericValueOutOfRange, "a count of the call profile is out of range for integer");
   return call([&] {
     Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * N));
-    for (size_t i = 0; i < N; ++i) elements[i] = Int64GetDatum(counts[i]);
-    return PointerGetDatum(construct_array(elements, static_cast<int>(N), INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE));
+    for (size_t i = 0; i < N; ++i)
+      elements[i] = as_integers ? Int32GetDatum(static_cast<int32>(counts[i])) : Int64GetDatum(counts[i]);
+    return PointerGetDatum(as_integers ? construct_array(elements, static_cast<int>(N), INT4OID, sizeof(int32), true, TYPALIGN_INT)
+                                       : construct_array(elements, static_cast<int>(N), INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE));
   });
 }
 
@@ -250,9 +258,9 @@ Datum roll_up(FunctionCallInfo fcinfo, Table table) {
     if (zero(shape.calls_by_hour) && zero(shape.seconds_by_hour) && zero(shape.completed_by_length) &&
         shape.completed_seconds == 0)
       continue;
-    const Datum profile_values[7] = {values[0], values[1], values[2], counts_datum(shape.calls_by_hour),
-                                     counts_datum(shape.seconds_by_hour), counts_datum(shape.completed_by_length),
-                                     Int64GetDatum(shape.completed_seconds)};
+    const Datum profile_values[7] = {values[0], values[1], values[2], counts_datum(shape.calls_by_hour, true),
+                                     counts_datum(shape.seconds_by_hour, false),
+                                     counts_datum(shape.completed_by_length, true), Int64GetDatum(shape.completed_seconds)};
     if (update_profile.run(profile_values) == 0) upsert_profile.run(profile_values);
   }
   spi_finish();

@@ -145,8 +145,9 @@ SELECT pg_catalog.count(*) AS buckets, pg_catalog.min(from_seconds) AS shortest,
   FROM billing.call_length_buckets();
 SELECT b.bucket FROM billing.call_length_buckets() b JOIN billing.call_length_buckets() n ON n.bucket = b.bucket + 1
  WHERE n.from_seconds <> b.below_seconds;
-SELECT billing.add_at(NULL, 3, 1, 5) AS add_at, billing.add_arrays('{1,2,3}', '{10,20,30}') AS add_arrays,
-       billing.add_arrays(NULL, '{1}') AS null_first, billing.add_at('{1,1}', 2, NULL, 7) AS null_position,
+SELECT billing.add_at(NULL, 3, 1, 5) AS add_at, billing.add_arrays('{1,2,3}'::bigint[], '{10,20,30}') AS add_arrays,
+       billing.add_arrays('{1,2}'::integer[], '{10,20}') AS add_integers,
+       billing.add_arrays(NULL, '{1}'::bigint[]) AS null_first, billing.add_arrays('{1}'::integer[], NULL) AS null_second, billing.add_at('{1,1}', 2, NULL, 7) AS null_position,
        (SELECT billing.sum_at(4, p, 1) FROM pg_catalog.unnest('{0,3,3,1}'::int[]) AS p) AS sum_at,
        (SELECT billing.sum_arrays(a) FROM (VALUES ('{1,2}'::bigint[]), ('{3,4}'), (NULL)) AS v(a)) AS sum_arrays;
 SELECT * FROM billing.median_call_length(billing.add_at(NULL, 83, NULL, NULL));
@@ -154,10 +155,15 @@ SELECT billing.add_at('{1,2}', 3, 0, 1);
 SELECT billing.add_at(NULL, 3, 3, 1);
 SELECT billing.add_at(NULL, 0, 0, 1);
 SELECT billing.add_at(NULL, NULL, 0, 1);
-SELECT billing.add_arrays('{1,2}', '{1}');
-SELECT billing.add_arrays('{1,NULL}', '{1,2}');
-SELECT billing.add_arrays('{{1,2},{3,4}}', '{{1,2},{3,4}}');
-SELECT billing.add_arrays('{9223372036854775807}', '{1}');
+SELECT billing.add_arrays('{1,2}'::bigint[], '{1}');
+SELECT billing.add_arrays('{1,NULL}'::bigint[], '{1,2}');
+SELECT billing.add_arrays('{{1,2},{3,4}}'::bigint[], '{{1,2},{3,4}}');
+SELECT billing.add_arrays('{9223372036854775807}'::bigint[], '{1}');
+SELECT billing.add_arrays('{1,2}'::integer[], '{1}');
+SELECT billing.add_arrays('{1,NULL}'::integer[], '{1,2}');
+SELECT billing.add_arrays('[0:1]={1,2}'::integer[], '{1,2}');
+SELECT billing.add_arrays('{2147483647}'::integer[], '{1}');
+SELECT billing.add_arrays('{1,2}', '{1,2}');
 SELECT billing.call_length_bucket(-1);
 SELECT billing.call_length_bucket(604801);
 SELECT billing.call_length_range(83);
