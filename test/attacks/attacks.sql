@@ -56,6 +56,14 @@ SELECT attack.attack('period_usage as the app with no company', 'atk_app', NULL,
 SELECT attack.attack('every view of the extension runs as the caller', 'atk_admin', NULL,
     $$SELECT count(*) FROM pg_class c WHERE c.relnamespace = 'billing'::regnamespace AND c.relkind = 'v' AND NOT coalesce(c.reloptions @> '{security_invoker=true}', false)$$, 'value:0');
 SELECT attack.attack('usage_daily of another company as a viewer', 'atk_viewer_a', NULL, 'SELECT count(*) FROM billing.usage_daily WHERE company_id = 2', 'value:0');
+SELECT attack.attack('usage_profile of another company as a viewer', 'atk_viewer_a', NULL, 'SELECT count(*) FROM billing.usage_profile WHERE company_id = 2', 'value:0');
+SELECT attack.attack('usage_profile of another company as the app', 'atk_app', '1', 'SELECT count(*) FROM billing.usage_profile WHERE company_id = 2', 'value:0');
+SELECT attack.attack('another company''s analytics as a viewer', 'atk_viewer_a', NULL, $$SELECT billing.usage_analytics(2, '2025-05-01', '2025-05-31', '2025-06-20')$$, '42501');
+SELECT attack.attack('analytics body called directly for another company', 'atk_viewer_a', NULL, $$SELECT billing._usage_analytics_impl(2, '2025-05-01', '2025-05-31', '2025-06-20')$$, '42501');
+SELECT attack.attack('a viewer recomputes every company''s call profile', 'atk_viewer_a', NULL, 'SELECT count(*) FROM billing.raw_usage_profile(NULL)', '42501');
+SELECT attack.attack('the app verifies every company''s call profile', 'atk_app', '1', 'SELECT count(*) FROM billing.verify_usage_profile()', '42501');
+SELECT attack.attack('the app writes the call profile', 'atk_app', '1', $$UPDATE billing.usage_profile SET completed_seconds = 0 RETURNING 1$$, '42501');
+SELECT attack.attack('a viewer inserts a call profile row', 'atk_viewer_a', NULL, $$INSERT INTO billing.usage_profile VALUES (1, '2025-05-10', 9, '{}', '{}', '{}', 0)$$, '42501');
 
 -- Internal functions: no group role may execute any of them.
 SELECT attack.attack('no internal function executable by billing_viewer', 'atk_admin', NULL,
