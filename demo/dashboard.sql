@@ -64,5 +64,14 @@ SELECT f->>'method' AS method, f#>>'{minutes,forecast}' AS minutes, f#>>'{minute
 SELECT name, pricing_model, is_current, periods_priced, total, saving FROM billing.compare_plans(1, 3);
 
 \echo
+\echo '== Analytics of company 3 in its last closed period: SELECT billing.usage_analytics(3, start_date, end_date);'
+SELECT p.start_date, p.end_date, a #>> '{calls,total}' AS calls, a ->> 'conversion_rate' AS conversion_rate,
+       a ->> 'cost_per_lead' AS cost_per_lead, a #>> '{call_length,average_seconds}' AS average_seconds,
+       a #> '{call_length,median_seconds}' AS median_seconds, a -> 'peak' AS busiest_hour
+  FROM (SELECT start_date, end_date FROM billing.billing_periods
+         WHERE company_id = 3 AND status = 'closed' ORDER BY start_date DESC LIMIT 1) AS p,
+       billing.usage_analytics(3, p.start_date, p.end_date) AS a;
+
+\echo
 \echo '== Troubleshooting: SELECT * FROM billing.diagnose(1);'
 SELECT * FROM billing.diagnose(1);
