@@ -9,6 +9,7 @@ SELECT billing.grant_company_access('regress_viewer_b', 42);
 GRANT CREATE ON SCHEMA public TO regress_viewer_b;
 -- The honest figures, computed first.
 SELECT billing.usage_current(42, '2025-06-20') AS honest_usage \gset
+SELECT billing.usage_analytics(42, '2025-06-01', '2025-06-30', '2025-06-20') AS honest_analytics \gset
 SELECT billing.period_csv((SELECT id FROM billing.billing_periods WHERE company_id = 42)) AS honest_csv \gset
 SELECT (billing.price('{"pricing_model":"per_minute","base_fee":49,"included_minutes":500,"overage_per_minute":0.15,"per_appointment_rate":2}', 687.5, 87)).total_cost AS honest_price \gset
 
@@ -35,6 +36,8 @@ SELECT round(1.5, 0) AS evil_round, 1::bigint = 1::bigint AS evil_equals;
 SELECT billing.usage_current(42, '2025-06-20') = :'honest_usage'::jsonb AS usage_unchanged;
 SELECT billing.period_csv((SELECT id FROM billing.billing_periods WHERE company_id OPERATOR(pg_catalog.=) 42)) OPERATOR(pg_catalog.=) :'honest_csv' AS csv_unchanged;
 SELECT (billing.price('{"pricing_model":"per_minute","base_fee":49,"included_minutes":500,"overage_per_minute":0.15,"per_appointment_rate":2}', 687.5, 87)).total_cost OPERATOR(pg_catalog.=) :honest_price AS price_unchanged;
+SELECT billing.usage_analytics(NULL, '2025-06-01', '2025-06-30', '2025-06-20') OPERATOR(pg_catalog.=) :'honest_analytics'::jsonb
+    AS analytics_unchanged;
 SELECT billing.current_company() AS still_own_company;
 SELECT month, calls, cost FROM billing.usage_trends(NULL, 2, '2025-06-20');
 SELECT "check", ok, detail FROM billing.diagnose(NULL, '2025-06-20') LIMIT 1;
@@ -51,10 +54,12 @@ SET search_path = public, pg_temp, pg_catalog;
 SELECT billing.record_appointment(4242, 'hostile-appt-0', '2025-06-10 10:00+00', 'booked', 'no-such-call');
 SELECT billing.record_appointment(4243, 'hostile-appt-0', '2025-06-10 10:00+00', 'booked', 'hostile-call-1');
 SELECT billing.record_appointment(4242, 'hostile-appt-2', '2025-06-10 10:00+00', 'booked', 'hostile-call-2') AS linked;
+SELECT pg_catalog.count(*) AS profile_differences FROM billing.verify_usage_profile(4242);
 RESET search_path;
 SELECT c.external_id AS linked_call FROM billing.appointments a JOIN billing.calls c ON c.id = a.call_id
  WHERE a.company_id = 4242;
 DELETE FROM billing.appointments WHERE company_id = 4242;
 DELETE FROM billing.calls WHERE company_id = 4242;
 DELETE FROM billing.usage_daily WHERE company_id = 4242;
+DELETE FROM billing.usage_profile WHERE company_id = 4242;
 DELETE FROM billing.companies WHERE id = 4242;
