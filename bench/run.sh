@@ -49,17 +49,9 @@ INSERT INTO billing.calls (company_id, external_id, started_at, duration_sec, st
 SELECT 2, 'now-' || n, now() - random() * (now() - date_trunc('month', now() AT TIME ZONE 'Europe/Vienna') AT TIME ZONE 'Europe/Vienna'),
        (30 + random() * 400)::int, 'completed'
   FROM generate_series(1, 500) AS n;
--- Company 1: the big one, in batches of 100,000.
-DO \$\$
-BEGIN
-  FOR b IN 0..($big_calls - 1) / 100000 LOOP
-    INSERT INTO billing.calls (company_id, external_id, started_at, duration_sec, status)
-    SELECT 1, 'big-' || n, now() - random() * (now() - (date_trunc('month', now() AT TIME ZONE 'Europe/Vienna') AT TIME ZONE 'Europe/Vienna')),
-           (30 + random() * 400)::int, CASE WHEN random() < 0.93 THEN 'completed' ELSE 'missed' END
-      FROM generate_series(b * 100000 + 1, least((b + 1) * 100000, $big_calls)) AS n;
-  END LOOP;
-END
-\$\$;
+-- Company 1: the big one.
+\set big_calls $big_calls
+\i bench/big_company.sql
 INSERT INTO billing.appointments (company_id, external_id, booked_at)
 SELECT company_id, 'a-' || id, started_at FROM billing.calls WHERE id % 3 = 0;
 SELECT billing.ensure_periods() AS periods;
