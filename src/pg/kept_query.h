@@ -34,7 +34,7 @@ class KeptQuery {
   uint64 run(const Datum* values, const char* nulls = nullptr);
 
  private:
-  static constexpr int kMaxArguments = 16;
+  static constexpr int kMaxArguments = 12;
   const char* sql_;
   bool read_only_;
   int argument_count_;

@@ -88,35 +88,17 @@ ON CONFLICT ON CONSTRAINT usage_daily_pkey DO UPDATE
                       TIMESTAMPTZOID},
                      KeptQuery::Access::kWrites);
 
-// The day's rollup row and its profile row in one statement (one executor run instead of two):
-// the count of rows each UPDATE found, so that a missing one is then inserted.
-KeptQuery update_day_and_profile(R"SQL(
-WITH day AS (
-  UPDATE billing.usage_daily AS u
-     SET calls = u.calls OPERATOR(pg_catalog.+) $4,
-         completed_calls = u.completed_calls OPERATOR(pg_catalog.+) $5,
-         seconds = u.seconds OPERATOR(pg_catalog.+) $6,
-         appointments = u.appointments OPERATOR(pg_catalog.+) $7,
-         last_call_at = GREATEST(u.last_call_at, $8),
-         last_appointment_at = GREATEST(u.last_appointment_at, $9)
-   WHERE u.company_id OPERATOR(pg_catalog.=) $1 AND u.day OPERATOR(pg_catalog.=) $2
-     AND u.slot OPERATOR(pg_catalog.=) $3
-  RETURNING 1
-), shape AS (
-  UPDATE billing.usage_profile AS p
-     SET calls_by_hour = billing.add_arrays(p.calls_by_hour, $10),
-         seconds_by_hour = billing.add_arrays(p.seconds_by_hour, $11),
-         completed_by_length = billing.add_arrays(p.completed_by_length, $12),
-         completed_seconds = p.completed_seconds OPERATOR(pg_catalog.+) $13
-   WHERE p.company_id OPERATOR(pg_catalog.=) $1 AND p.day OPERATOR(pg_catalog.=) $2
-     AND p.slot OPERATOR(pg_catalog.=) $3
-  RETURNING 1
-)
-SELECT (SELECT pg_catalog.count(*) FROM day), (SELECT pg_catalog.count(*) FROM shape)
+KeptQuery update_profile(R"SQL(
+UPDATE billing.usage_profile AS u
+   SET calls_by_hour = billing.add_arrays(u.calls_by_hour, $4),
+       seconds_by_hour = billing.add_arrays(u.seconds_by_hour, $5),
+       completed_by_length = billing.add_arrays(u.completed_by_length, $6),
+       completed_seconds = u.completed_seconds OPERATOR(pg_catalog.+) $7
+ WHERE u.company_id OPERATOR(pg_catalog.=) $1 AND u.day OPERATOR(pg_catalog.=) $2
+   AND u.slot OPERATOR(pg_catalog.=) $3
 )SQL",
-                                 {INT8OID, DATEOID, INT2OID, INT8OID, INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID,
-                                  TIMESTAMPTZOID, INT4ARRAYOID, INT8ARRAYOID, INT4ARRAYOID, INT8OID},
-                                 KeptQuery::Access::kWrites);
+                         {INT8OID, DATEOID, INT2OID, INT4ARRAYOID, INT8ARRAYOID, INT4ARRAYOID, INT8OID},
+                         KeptQuery::Access::kWrites);
 
 KeptQuery upsert_profile(R"SQL(
 INSERT INTO billing.usage_profile AS u (company_id, day, slot, calls_by_hour, seconds_by_hour, completed_by_length,
@@ -264,33 +246,22 @@ Datum roll_up(FunctionCallInfo fcinfo, Table table) {
                              TimestampTzGetDatum(change.last_appointment_at.value_or(0))};
     const char nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', change.last_call_at ? ' ' : 'n',
                             change.last_appointment_at ? ' ' : 'n', '\0'};
+    if (update_day.run(values, nulls) == 0) upsert_day.run(values, nulls);
     const auto profile = profiles.find(key);
+    if (profile == profiles.end()) continue;
+    const ProfileChange& shape = profile->second;
     const auto zero = [](const auto& counts) {
       for (const int64 count : counts)
         if (count != 0) return false;
       return true;
     };
-    const bool reshaped = profile != profiles.end() &&
-        !(zero(profile->second.calls_by_hour) && zero(profile->second.seconds_by_hour) &&
-          zero(profile->second.completed_by_length) && profile->second.completed_seconds == 0);
-    if (!reshaped) {
-      if (update_day.run(values, nulls) == 0) upsert_day.run(values, nulls);
+    if (zero(shape.calls_by_hour) && zero(shape.seconds_by_hour) && zero(shape.completed_by_length) &&
+        shape.completed_seconds == 0)
       continue;
-    }
-    const ProfileChange& shape = profile->second;
     const Datum profile_values[7] = {values[0], values[1], values[2], counts_datum(shape.calls_by_hour, true),
                                      counts_datum(shape.seconds_by_hour, false),
                                      counts_datum(shape.completed_by_length, true), Int64GetDatum(shape.completed_seconds)};
-    Datum both_values[13];
-    char both_nulls[14];
-    for (int i = 0; i < 9; ++i) both_values[i] = values[i], both_nulls[i] = nulls[i];
-    for (int i = 3; i < 7; ++i) both_values[6 + i] = profile_values[i], both_nulls[6 + i] = ' ';
-    both_nulls[13] = '\0';
-    update_day_and_profile.run(both_values, both_nulls);
-    const std::optional<int64> days_found = result_int64(0, 1);
-    const std::optional<int64> profiles_found = result_int64(0, 2);
-    if (days_found.value_or(0) == 0) upsert_day.run(values, nulls);
-    if (profiles_found.value_or(0) == 0) upsert_profile.run(profile_values);
+    if (update_profile.run(profile_values) == 0) upsert_profile.run(profile_values);
   }
   spi_finish();
   return PointerGetDatum(nullptr);
