@@ -1,6 +1,7 @@
 -- company_billing 1.6 -> 1.7: the call profile (billing.usage_profile: calls and seconds per
--- local hour, completed calls per call length bucket, kept by the calls rollup trigger) and
--- usage_analytics() on it (heatmap, conversion, cost per lead, average and median call length).
+-- local hour, completed calls per call length bucket, kept by the calls rollup trigger),
+-- usage_analytics() on it (heatmap, conversion, cost per lead, average and median call length),
+-- and record_calls() for batches of calls.
 -- The current definitions are in extension/src/.
 \echo Use "ALTER EXTENSION company_billing UPDATE TO '1.7'" to load this file. \quit
 
@@ -406,6 +407,21 @@ LANGUAGE C STABLE
 AS 'MODULE_PATHNAME', 'billing_api_call';
 COMMENT ON FUNCTION billing.usage_analytics(bigint, date, date, timestamptz) IS
     'Calls and minutes by weekday and local hour, conversion rate, cost per lead, average and median call length of a date range';
+
+-- A batch of calls of one company in one statement (src/pg/ingest_functions.cpp): the same
+-- idempotency as record_call (a call stored before, or twice in the batch, is stored once), the
+-- rollup written once per day of the batch; returns how many calls were new. statuses NULL:
+-- every call 'completed'.
+CREATE FUNCTION billing.record_calls(company bigint, external_ids text[], started_ats timestamptz[],
+                                     durations integer[], statuses text[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'billing_record_calls';
+COMMENT ON FUNCTION billing.record_calls(bigint, text[], timestamptz[], integer[], text[]) IS
+    'Stores a batch of one company''s calls, each once per (company, external_id); returns how many were new';
+
+REVOKE ALL ON FUNCTION billing.record_calls(bigint, text[], timestamptz[], integer[], text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION billing.record_calls(bigint, text[], timestamptz[], integer[], text[]) TO billing_admin;
 
 REVOKE ALL ON FUNCTION billing.add_at(bigint[], integer, integer, bigint), billing.sum_at(integer, integer, bigint),
     billing.add_arrays(bigint[], bigint[]), billing.add_arrays(integer[], integer[]), billing.sum_arrays(bigint[]),

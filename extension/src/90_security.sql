@@ -89,6 +89,7 @@ GRANT USAGE ON SEQUENCE billing.payment_methods_id_seq TO billing_app;
 -- Administration: plans, periods, ingestion, closing, access, the rollup.
 GRANT EXECUTE ON FUNCTION
     billing.record_call(bigint, text, timestamptz, integer, text),
+    billing.record_calls(bigint, text[], timestamptz[], integer[], text[]),
     billing.record_appointment(bigint, text, timestamptz, text, text),
     billing.ensure_periods(timestamptz), billing.close_period(bigint, timestamptz),
     billing.close_ended_periods(timestamptz),

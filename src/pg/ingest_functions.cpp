@@ -1,6 +1,8 @@
 // Ingestion in C:
 //   billing.record_call(company bigint, external_id text, started_at timestamptz,
 //                       duration_sec integer, status text) -> boolean
+//   billing.record_calls(company bigint, external_ids text[], started_ats timestamptz[],
+//                        durations integer[], statuses text[]) -> bigint
 //   billing.record_appointment(company bigint, external_id text, booked_at timestamptz,
 //                              status text, call_external_id text) -> boolean
 // The same checks, messages and SQLSTATEs as the PL/pgSQL version of 1.0, then one kept INSERT
@@ -16,6 +18,10 @@
 #include "pg/kept_query.h"
 #include "pg/company_scope.h"
 
+extern "C" {
+#include "utils/array.h"
+}
+
 
 namespace billing::pg {
 namespace {
@@ -26,6 +32,39 @@ VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT ON CONSTRAINT calls_company_external_id_key DO NOTHING
 )SQL",
                       {INT8OID, TEXTOID, TIMESTAMPTZOID, INT4OID, TEXTOID}, KeptQuery::Access::kWrites);
+
+// A failed INSERT into billing.calls, in the words of `function`. The foreign key is the
+// existence check (a lookup of our own would read the company row a second time on every
+// call); the table's constraints are the ingestion rules (one definition, 10_tables.sql), and
+// their violations are reported with the value that broke them where the function knows it
+// (record_call; a batch does not say which of its calls it was).
+[[noreturn]] void report_call_violation(const PgError& error, const char* function, int64 company,
+                                        std::optional<int32> duration, std::optional<std::string> status) {
+  const ErrorData* data = error.data();
+  const std::string prefix = std::string(function) + ": ";
+  const auto is = [&](const char* name) { return error.names_constraint(name); };
+  if (data->sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION && is("calls_company_id_fkey"))
+    throw BillingError("23503", prefix + "company " + std::to_string(company) + " does not exist");
+  if (data->sqlerrcode != ERRCODE_CHECK_VIOLATION) throw error;
+  if (is("calls_duration_sec_check")) {
+    if (!duration)
+      throw BillingError(sqlstate::kInvalidParameterValue, prefix + "every duration_sec must be between 0 and 604800 (a week)");
+    throw BillingError(sqlstate::kInvalidParameterValue,
+                       *duration < 0 ? prefix + "duration_sec must not be negative, got " + std::to_string(*duration)
+                                     : prefix + "duration_sec must be at most 604800 (a week), got " + std::to_string(*duration));
+  }
+  if (is("calls_external_id_check"))
+    throw BillingError(sqlstate::kInvalidParameterValue, prefix + (duration ? "external_id" : "every external_id") +
+                       " must have 1 to 255 characters");
+  if (is("calls_started_at_check"))
+    throw BillingError(sqlstate::kDatetimeFieldOverflow, prefix + (duration ? "started_at" : "every started_at") +
+                       " must lie in the years 2000 to 2099");
+  if (is("calls_status_check"))
+    throw BillingError(sqlstate::kInvalidParameterValue,
+                       status ? prefix + "unknown call status \"" + message_excerpt(*status) + "\"" : prefix + "unknown call status",
+                       {}, "The known statuses are those the constraint calls_status_check of billing.calls lists.");
+  throw error;
+}
 
 Datum record_call(FunctionCallInfo fcinfo) {
   constexpr const char* kArguments[] = {"company", "external_id", "started_at", "duration_sec", "status"};
@@ -45,33 +84,62 @@ Datum record_call(FunctionCallInfo fcinfo) {
   try {
     inserted = insert_call.run(values) > 0;
   } catch (const PgError& error) {
-    // The foreign key is the existence check (a lookup of our own read the company row a second
-    // time on every call); its violation is reported in record_call's words, as since 1.0.
-    // The table's constraints are the ingestion rules (one definition, 10_tables.sql); their
-    // violations are reported in record_call's words, with the value that broke them.
-    const ErrorData* data = error.data();
-    const auto is = [&](const char* name) { return error.names_constraint(name); };
-    if (data->sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION && is("calls_company_id_fkey"))
-      throw BillingError("23503", "record_call: company " + std::to_string(company) + " does not exist");
-    if (data->sqlerrcode != ERRCODE_CHECK_VIOLATION) throw;
-    if (is("calls_duration_sec_check"))
-      throw BillingError(sqlstate::kInvalidParameterValue,
-                         duration < 0 ? "record_call: duration_sec must not be negative, got " + std::to_string(duration)
-                                      : "record_call: duration_sec must be at most 604800 (a week), got " +
-                                            std::to_string(duration));
-    if (is("calls_external_id_check"))
-      throw BillingError(sqlstate::kInvalidParameterValue, "record_call: external_id must have 1 to 255 characters");
-    if (is("calls_started_at_check"))
-      throw BillingError(sqlstate::kDatetimeFieldOverflow, "record_call: started_at must lie in the years 2000 to 2099");
-    if (is("calls_status_check"))
-      throw BillingError(sqlstate::kInvalidParameterValue, "record_call: unknown call status \"" + message_excerpt(status) + "\"",
-                         {}, "The known statuses are those the constraint calls_status_check of billing.calls lists.");
-    throw;
+    report_call_violation(error, "record_call", company, duration, status);
   }
   spi_finish();
   return BoolGetDatum(inserted);
 }
 
+
+// A batch in one statement: the rollup triggers see it as one transition table, so the rollup
+// and the call profile are written once per company and day, not once per call. Duplicates in
+// the batch and calls stored before are skipped alike.
+KeptQuery insert_calls(R"SQL(
+INSERT INTO billing.calls (company_id, external_id, started_at, duration_sec, status)
+SELECT $1, c.external_id, c.started_at, c.duration_sec, COALESCE(c.status, 'completed')
+  FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5))
+       AS c(external_id, started_at, duration_sec, status)
+ON CONFLICT ON CONSTRAINT calls_company_external_id_key DO NOTHING
+)SQL",
+                       {INT8OID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, INT4ARRAYOID, TEXTARRAYOID}, KeptQuery::Access::kWrites);
+
+// The length of a one-dimensional array argument without NULL elements (0 for an empty one).
+int batch_length(FunctionCallInfo fcinfo, int argno, const char* name) {
+  ArrayType* array = call([&] { return PG_GETARG_ARRAYTYPE_P(argno); });
+  if (ARR_NDIM(array) > 1)
+    throw BillingError(sqlstate::kInvalidParameterValue, std::string("record_calls: ") + name + " must be one-dimensional");
+  if (call([&] { return array_contains_nulls(array); }))
+    throw BillingError(sqlstate::kNullValueNotAllowed, std::string("record_calls: ") + name + " must not contain NULL");
+  return ARR_NDIM(array) == 0 ? 0 : ARR_DIMS(array)[0];
+}
+
+Datum record_calls(FunctionCallInfo fcinfo) {
+  constexpr const char* kArguments[] = {"company", "external_ids", "started_ats", "durations"};
+  for (int i = 0; i < 4; ++i)
+    if (PG_ARGISNULL(i))
+      throw BillingError(sqlstate::kNullValueNotAllowed, std::string("record_calls: ") + kArguments[i] + " must not be NULL");
+  const int64 company = PG_GETARG_INT64(0);
+  const int count = batch_length(fcinfo, 1, "external_ids");
+  const bool with_statuses = !PG_ARGISNULL(4);
+  if (batch_length(fcinfo, 2, "started_ats") != count || batch_length(fcinfo, 3, "durations") != count ||
+      (with_statuses && batch_length(fcinfo, 4, "statuses") != count))
+    throw BillingError(sqlstate::kInvalidParameterValue,
+                       "record_calls: external_ids, started_ats, durations (and statuses) must have the same length");
+  if (count == 0) return Int64GetDatum(0);
+
+  spi_connect();
+  const Datum values[5] = {Int64GetDatum(company), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2), PG_GETARG_DATUM(3),
+                           with_statuses ? PG_GETARG_DATUM(4) : Datum(0)};
+  const char nulls[6] = {' ', ' ', ' ', ' ', with_statuses ? ' ' : 'n', '\0'};
+  uint64 inserted = 0;
+  try {
+    inserted = insert_calls.run(values, nulls);
+  } catch (const PgError& error) {
+    report_call_violation(error, "record_calls", company, std::nullopt, std::nullopt);
+  }
+  spi_finish();
+  return Int64GetDatum(static_cast<int64>(inserted));
+}
 
 KeptQuery find_call(R"SQL(
 SELECT c.id FROM billing.calls c
@@ -144,4 +212,5 @@ Datum record_appointment(FunctionCallInfo fcinfo) {
 }  // namespace billing::pg
 
 BILLING_SQL_FUNCTION(billing_record_call, billing::pg::record_call)
+BILLING_SQL_FUNCTION(billing_record_calls, billing::pg::record_calls)
 BILLING_SQL_FUNCTION(billing_record_appointment, billing::pg::record_appointment)
