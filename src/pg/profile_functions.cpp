@@ -36,23 +36,39 @@ struct Counts {
   int size;
 };
 
-Counts counts_arg(FunctionCallInfo fcinfo, int argno, const char* name) {
-  ArrayType* array = call([&] { return PG_GETARG_ARRAYTYPE_P(argno); });
-  if (ARR_ELEMTYPE(array) != INT8OID)
-    throw BillingError(sqlstate::kInvalidParameterValue, std::string(name) + " must be a bigint[]");
-  const int size = ARR_NDIM(array) == 0 ? 0 : ARR_DIMS(array)[0];
-  if (ARR_NDIM(array) > 1 || ARR_HASNULL(array) || (ARR_NDIM(array) == 1 && ARR_LBOUND(array)[0] != 1))
+// Argument `argno`: a one-dimensional array of `element` without NULLs, indexed from 1; its
+// element count.
+int checked_array(FunctionCallInfo fcinfo, int argno, const char* name, Oid element, const char* type_name,
+                  ArrayType** array) {
+  *array = call([&] { return PG_GETARG_ARRAYTYPE_P(argno); });
+  if (ARR_ELEMTYPE(*array) != element)
+    throw BillingError(sqlstate::kInvalidParameterValue, std::string(name) + " must be " + type_name);
+  if (ARR_NDIM(*array) > 1 || ARR_HASNULL(*array) || (ARR_NDIM(*array) == 1 && ARR_LBOUND(*array)[0] != 1))
     throw BillingError(sqlstate::kInvalidParameterValue,
                        std::string(name) + " must be a one-dimensional array without NULLs, indexed from 1");
+  return ARR_NDIM(*array) == 0 ? 0 : ARR_DIMS(*array)[0];
+}
+
+Counts counts_arg(FunctionCallInfo fcinfo, int argno, const char* name) {
+  ArrayType* array = nullptr;
+  const int size = checked_array(fcinfo, argno, name, INT8OID, "a bigint[]", &array);
   return {array, reinterpret_cast<int64*>(ARR_DATA_PTR(array)), size};
 }
 
-ArrayType* new_counts(const int64* values, int size) {
-  return call([&] {
+// New counts: a copy of `values` (zeros when null), in the aggregate's memory when called inside
+// one (a state outlives the call).
+Counts new_counts(FunctionCallInfo fcinfo, const int64* values, int size) {
+  ArrayType* array = call([&] {
+    MemoryContext aggregate_context = nullptr;
+    AggCheckCallContext(fcinfo, &aggregate_context);
+    const MemoryContext previous = MemoryContextSwitchTo(aggregate_context ? aggregate_context : CurrentMemoryContext);
     Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * static_cast<size_t>(size)));
-    for (int i = 0; i < size; ++i) elements[i] = Int64GetDatum(values[i]);
-    return construct_array(elements, size, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE);
+    for (int i = 0; i < size; ++i) elements[i] = Int64GetDatum(values ? values[i] : 0);
+    ArrayType* made = construct_array(elements, size, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE);
+    MemoryContextSwitchTo(previous);  // on an error, call() returns to the caller's context
+    return made;
   });
+  return {array, reinterpret_cast<int64*>(ARR_DATA_PTR(array)), size};
 }
 
 bool in_aggregate(FunctionCallInfo fcinfo) {
@@ -61,25 +77,7 @@ bool in_aggregate(FunctionCallInfo fcinfo) {
 
 // Counts the caller may change: the state array itself inside an aggregate, else a copy.
 Counts writable(FunctionCallInfo fcinfo, const Counts& counts) {
-  if (in_aggregate(fcinfo)) return counts;
-  ArrayType* copy = new_counts(counts.values, counts.size);
-  return {copy, reinterpret_cast<int64*>(ARR_DATA_PTR(copy)), counts.size};
-}
-
-// New counts of `size` zeros, in the aggregate's memory when inside one (the state outlives
-// the call).
-Counts zeros(FunctionCallInfo fcinfo, int size) {
-  ArrayType* array = call([&] {
-    MemoryContext aggregate_context = nullptr;
-    AggCheckCallContext(fcinfo, &aggregate_context);
-    const MemoryContext previous = MemoryContextSwitchTo(aggregate_context ? aggregate_context : CurrentMemoryContext);
-    Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * static_cast<size_t>(size)));
-    for (int i = 0; i < size; ++i) elements[i] = Int64GetDatum(0);
-    ArrayType* made = construct_array(elements, size, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE);
-    MemoryContextSwitchTo(previous);  // on an error, call() returns to the caller's context
-    return made;
-  });
-  return {array, reinterpret_cast<int64*>(ARR_DATA_PTR(array)), size};
+  return in_aggregate(fcinfo) ? counts : new_counts(fcinfo, counts.values, counts.size);
 }
 
 void add_checked(int64* into, int64 amount) {
@@ -94,7 +92,7 @@ Datum add_at(FunctionCallInfo fcinfo) {
     throw BillingError(sqlstate::kInvalidParameterValue, "size must be between 1 and " + std::to_string(kMaxCounts));
   Counts counts;
   if (PG_ARGISNULL(0)) {
-    counts = zeros(fcinfo, size);
+    counts = new_counts(fcinfo, nullptr, size);
   } else {
     counts = writable(fcinfo, counts_arg(fcinfo, 0, "counts"));
     if (counts.size != size)
@@ -119,9 +117,7 @@ Datum add_arrays(FunctionCallInfo fcinfo) {
   if (PG_ARGISNULL(0)) {
     // The first state of an aggregate must be the aggregate's own copy.
     if (!in_aggregate(fcinfo)) return PG_GETARG_DATUM(1);
-    Counts counts = zeros(fcinfo, addend.size);
-    for (int i = 0; i < addend.size; ++i) counts.values[i] = addend.values[i];
-    PG_RETURN_ARRAYTYPE_P(counts.array);
+    PG_RETURN_ARRAYTYPE_P(new_counts(fcinfo, addend.values, addend.size).array);
   }
   Counts counts = counts_arg(fcinfo, 0, "a");
   if (counts.size != addend.size)
@@ -138,24 +134,15 @@ Datum add_integer_arrays(FunctionCallInfo fcinfo) {
   if (PG_ARGISNULL(1)) return PG_GETARG_DATUM(0);
   if (PG_ARGISNULL(0)) return PG_GETARG_DATUM(1);
   ArrayType* arrays[2];
-  int sizes[2];
-  for (int i = 0; i < 2; ++i) {
-    arrays[i] = call([&] { return PG_GETARG_ARRAYTYPE_P(i); });
-    const char* name = i == 0 ? "a" : "b";
-    if (ARR_ELEMTYPE(arrays[i]) != INT4OID)
-      throw BillingError(sqlstate::kInvalidParameterValue, std::string(name) + " must be an integer[]");
-    if (ARR_NDIM(arrays[i]) > 1 || ARR_HASNULL(arrays[i]) || (ARR_NDIM(arrays[i]) == 1 && ARR_LBOUND(arrays[i])[0] != 1))
-      throw BillingError(sqlstate::kInvalidParameterValue,
-                         std::string(name) + " must be a one-dimensional array without NULLs, indexed from 1");
-    sizes[i] = ARR_NDIM(arrays[i]) == 0 ? 0 : ARR_DIMS(arrays[i])[0];
-  }
+  const int sizes[2] = {checked_array(fcinfo, 0, "a", INT4OID, "an integer[]", &arrays[0]),
+                        checked_array(fcinfo, 1, "b", INT4OID, "an integer[]", &arrays[1])};
   if (sizes[0] != sizes[1])
     throw BillingError(sqlstate::kInvalidParameterValue, "the arrays have different lengths (" +
                        std::to_string(sizes[0]) + " and " + std::to_string(sizes[1]) + ")");
   const int32* a = reinterpret_cast<const int32*>(ARR_DATA_PTR(arrays[0]));
   const int32* b = reinterpret_cast<const int32*>(ARR_DATA_PTR(arrays[1]));
   ArrayType* sum = call([&] {
-    return construct_array(static_cast<Datum*>(palloc0(sizeof(Datum) * static_cast<size_t>(sizes[0]) + 1)), sizes[0],
+    return construct_array(static_cast<Datum*>(palloc0(sizeof(Datum) * static_cast<size_t>(sizes[0]))), sizes[0],
                            INT4OID, sizeof(int32), true, TYPALIGN_INT);
   });
   int32* values = reinterpret_cast<int32*>(ARR_DATA_PTR(sum));
