@@ -10,6 +10,7 @@
 // the same way, in the same pass, for the same (company, day, slot).
 #include <array>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -36,15 +37,6 @@ namespace {
 
 constexpr int kSlots = 8;
 
-struct DayChange {
-  int64 calls = 0;
-  int64 completed_calls = 0;
-  int64 seconds = 0;
-  int64 appointments = 0;
-  std::optional<TimestampTz> last_call_at;  // latest added; deletes never lower it
-  std::optional<TimestampTz> last_appointment_at;
-};
-
 struct ProfileChange {
   std::array<int64, kHoursPerDay> calls_by_hour{};
   std::array<int64, kHoursPerDay> seconds_by_hour{};
@@ -52,8 +44,17 @@ struct ProfileChange {
   int64 completed_seconds = 0;
 };
 
+struct DayChange {
+  int64 calls = 0;
+  int64 completed_calls = 0;
+  int64 seconds = 0;
+  int64 appointments = 0;
+  std::optional<TimestampTz> last_call_at;  // latest added; deletes never lower it
+  std::optional<TimestampTz> last_appointment_at;
+  std::unique_ptr<ProfileChange> profile;  // calls only, where the call profile is kept
+};
+
 using Changes = std::map<std::pair<int64, DateADT>, DayChange>;
-using ProfileChanges = std::map<std::pair<int64, DateADT>, ProfileChange>;
 
 // Most statements add to a row that exists already: a plain UPDATE does that without the
 // speculative insertion and the tuple lock (and its WAL record) of INSERT ... ON CONFLICT.
@@ -155,10 +156,10 @@ bool has_usage_profile() {
   });
 }
 
-// Adds (sign +1) or subtracts (-1) every row of a transition table; `profiles` is null where
-// there is no call profile to keep.
+// Adds (sign +1) or subtracts (-1) every row of a transition table, and the calls' profile
+// where `keeps_profile`.
 void collect(Tuplestorestate* rows, Relation relation, Table table, int sign, Zones* zones, Changes* changes,
-             ProfileChanges* profiles) {
+             bool keeps_profile) {
   const TupleDesc descriptor = RelationGetDescr(relation);
   const auto column = [&](const char* name) { return column_number(descriptor, name); };
   const AttrNumber company_column = column("company_id");
@@ -195,8 +196,9 @@ void collect(Tuplestorestate* rows, Relation relation, Table table, int sign, Zo
       if (completed) change.completed_calls += sign;
       change.seconds += sign * seconds;
       if (sign > 0 && (!change.last_call_at || at > *change.last_call_at)) change.last_call_at = at;
-      if (profiles == nullptr) continue;
-      ProfileChange& profile = (*profiles)[{company, local.date}];
+      if (!keeps_profile) continue;
+      if (!change.profile) change.profile = std::make_unique<ProfileChange>();
+      ProfileChange& profile = *change.profile;
       profile.calls_by_hour[local.hour] += sign;
       profile.seconds_by_hour[local.hour] += sign * seconds;
       if (completed) {
@@ -228,12 +230,11 @@ Datum roll_up(FunctionCallInfo fcinfo, Table table) {
   spi_connect();
   Zones zones;
   Changes changes;
-  ProfileChanges profiles;
-  ProfileChanges* const kept_profiles = table == Table::kCalls && has_usage_profile() ? &profiles : nullptr;
+  const bool keeps_profile = table == Table::kCalls && has_usage_profile();
   if (trigger->tg_newtable != nullptr)
-    collect(trigger->tg_newtable, trigger->tg_relation, table, +1, &zones, &changes, kept_profiles);
+    collect(trigger->tg_newtable, trigger->tg_relation, table, +1, &zones, &changes, keeps_profile);
   if (trigger->tg_oldtable != nullptr)
-    collect(trigger->tg_oldtable, trigger->tg_relation, table, -1, &zones, &changes, kept_profiles);
+    collect(trigger->tg_oldtable, trigger->tg_relation, table, -1, &zones, &changes, keeps_profile);
   const int16 slot = static_cast<int16>(MyProc->pgprocno % kSlots);
   for (const auto& [key, change] : changes) {
     const bool changed = change.calls != 0 || change.completed_calls != 0 || change.seconds != 0 ||
@@ -247,9 +248,8 @@ Datum roll_up(FunctionCallInfo fcinfo, Table table) {
     const char nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', change.last_call_at ? ' ' : 'n',
                             change.last_appointment_at ? ' ' : 'n', '\0'};
     if (update_day.run(values, nulls) == 0) upsert_day.run(values, nulls);
-    const auto profile = profiles.find(key);
-    if (profile == profiles.end()) continue;
-    const ProfileChange& shape = profile->second;
+    if (!change.profile) continue;
+    const ProfileChange& shape = *change.profile;
     const auto zero = [](const auto& counts) {
       for (const int64 count : counts)
         if (count != 0) return false;
