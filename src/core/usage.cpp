@@ -80,13 +80,8 @@ std::string usage_current_json(const PlanConfig& config, const PeriodFacts& peri
   return current_card(config, period, usage);
 }
 
-std::string usage_projection_json(const PlanConfig& config, const PeriodFacts& period,
-                                  const UsageFacts& usage) {
+Projection project(const PlanConfig& config, const PeriodFacts& period, const UsageFacts& usage) {
   check_facts(period, usage);
-  const int minor_unit = currency_minor_unit(config.currency);
-  const auto money = [minor_unit](const Rational& amount) {
-    return format_fixed(amount, minor_unit);
-  };
   const Rational minutes(usage.total_seconds, 60);
   const Rational appointments(usage.appointments);
   const Rational days_elapsed(period.days_elapsed);
@@ -95,9 +90,24 @@ std::string usage_projection_json(const PlanConfig& config, const PeriodFacts& p
   const Rational minutes_per_day = minutes / days_elapsed;
   const Rational appointments_per_day = appointments / days_elapsed;
   const Rational projected_minutes = minutes + minutes_per_day * period.days_remaining;
-  const Rational projected_appointments =
-      appointments + appointments_per_day * period.days_remaining;
-  const Charge projected = price(config.plan, projected_minutes, projected_appointments, minor_unit);
+  const Rational projected_appointments = appointments + appointments_per_day * period.days_remaining;
+  return Projection{projected_minutes, projected_appointments, minutes_per_day, appointments_per_day,
+                    price(config.plan, projected_minutes, projected_appointments, currency_minor_unit(config.currency))};
+}
+
+std::string usage_projection_json(const PlanConfig& config, const PeriodFacts& period,
+                                  const UsageFacts& usage) {
+  check_facts(period, usage);
+  const int minor_unit = currency_minor_unit(config.currency);
+  const auto money = [minor_unit](const Rational& amount) {
+    return format_fixed(amount, minor_unit);
+  };
+  const Projection projection = project(config, period, usage);
+  const Rational& minutes_per_day = projection.minutes_per_day;
+  const Rational& appointments_per_day = projection.appointments_per_day;
+  const Rational& projected_minutes = projection.minutes;
+  const Rational& projected_appointments = projection.appointments;
+  const Charge& projected = projection.charge;
 
   return json_object({
       {"current", current_card(config, period, usage)},

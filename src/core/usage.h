@@ -7,6 +7,7 @@
 
 #include "core/decimal.h"
 #include "core/plan.h"
+#include "core/pricing.h"
 #include "core/pure.h"
 
 namespace billing {
@@ -24,6 +25,17 @@ struct UsageFacts {
   BigInt total_seconds = 0;  // minutes are seconds / 60, exact
   int64_t appointments = 0;  // cancelled ones already left out
 };
+
+// The linear projection to the period's end: usage + (usage / days_elapsed) * days_remaining,
+// exact, and its charge under the plan.
+struct Projection {
+  Rational minutes;
+  Rational appointments;
+  Rational minutes_per_day;
+  Rational appointments_per_day;
+  Charge charge;
+};
+Projection project(const PlanConfig& config, const PeriodFacts& period, const UsageFacts& usage);
 
 // {period{...}, pricing_model, currency, calls{...}, appointments{...}, base_fee, total_cost,
 //  included_minutes, overage_minutes, usage_percentage}
