@@ -424,6 +424,22 @@ BEGIN
                                           rollup_calls, rollup_appointments, raw_calls, raw_appointments, company_row.id) END;
     RETURN NEXT;
 
+    -- The webhook outbox: deliveries the gateway gave up on after 24 hours of retries.
+    "check" := 'webhook_deliveries';
+    IF NOT pg_catalog.has_table_privilege('billing.webhook_deliveries', 'SELECT') THEN
+        ok := true;
+        detail := 'webhook deliveries are visible to the application and administrators';
+    ELSE
+        SELECT pg_catalog.count(*) FILTER (WHERE d.status = 'pending'), pg_catalog.count(*) FILTER (WHERE d.status = 'dead')
+          FROM billing.webhook_deliveries d WHERE d.company_id = company_row.id
+          INTO raw_calls, raw_appointments;
+        ok := raw_appointments = 0;
+        detail := pg_catalog.format('%s pending, %s dead', raw_calls, raw_appointments)
+                  || CASE WHEN ok THEN '' ELSE ': retried for 24 hours without success; see billing.webhook_deliveries '
+                                               '(status dead) for the last error, and set status = ''pending'' to retry' END;
+    END IF;
+    RETURN NEXT;
+
     SELECT * INTO runtime FROM billing.runtime_status();
     "check" := 'library_preloaded';
     ok := runtime.preloaded;

@@ -159,6 +159,11 @@ Company resolve_company(std::optional<int64> company, const std::string* api_nam
   return *result;
 }
 
+std::optional<Company> company_by_id(int64 company) {
+  IndexLookup companies("companies", "companies_pkey");
+  return company_by_key(companies, company);
+}
+
 std::optional<std::string> company_timezone(int64 company) {
   IndexLookup companies("companies", "companies_pkey");
   std::optional<Company> found = company_by_key(companies, company);

@@ -42,4 +42,8 @@ Company resolve_company(std::optional<int64> company, const std::string* api_nam
 // statement.
 std::optional<std::string> company_timezone(int64 company);
 
+// The company's row read by its primary key, without row level security (for triggers, which
+// see every company of the statement); nothing when there is none.
+std::optional<Company> company_by_id(int64 company);
+
 }  // namespace billing::pg

@@ -2,6 +2,7 @@
 // memory and audit writer.
 #include "pg/shared_state.h"
 #include "pg/write_guard.h"
+#include "pg/alert_check.h"
 
 extern "C" {
 #include "postmaster/bgworker.h"
@@ -26,6 +27,7 @@ void _PG_init(void) {
                            "Superusers only; for the session that drops the extension.", &allow_drop_with_invoices,
                            false, PGC_SUSET, 0, nullptr, nullptr, nullptr);
   register_running_api_reset();
+  register_alert_callbacks();
   // Settings of the shared memory and the audit writer exist only when the library is
   // preloaded (PostgreSQL refuses to create postmaster-level settings later).
   if (!process_shared_preload_libraries_in_progress) return;
@@ -40,6 +42,9 @@ void _PG_init(void) {
   DefineCustomIntVariable("billing.rate_limit_keys", "Distinct keys the rate limiter tracks.",
                           nullptr, &rate_limit_keys, 10000, 16, 10000000, PGC_POSTMASTER, 0,
                           nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("billing.alert_companies",
+                          "Companies whose alert state the shared memory keeps (others are checked exactly each time).",
+                          nullptr, &alert_companies, 16384, 16, 10000000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
   install_shared_memory_hooks();
 
   BackgroundWorker worker = {};

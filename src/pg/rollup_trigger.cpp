@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "core/call_profile.h"
+#include "pg/alert_check.h"
 #include "core/errors.h"
 #include "pg/convert.h"
 #include "pg/guard.h"
@@ -236,10 +237,13 @@ Datum roll_up(FunctionCallInfo fcinfo, Table table) {
   if (trigger->tg_oldtable != nullptr)
     collect(trigger->tg_oldtable, trigger->tg_relation, table, -1, &zones, &changes, keeps_profile);
   const int16 slot = static_cast<int16>(MyProc->pgprocno % kSlots);
+  const bool watches_alerts = alerts_installed();
   for (const auto& [key, change] : changes) {
     const bool changed = change.calls != 0 || change.completed_calls != 0 || change.seconds != 0 ||
                          change.appointments != 0 || change.last_call_at || change.last_appointment_at;
     if (!changed) continue;
+    if (watches_alerts && (change.seconds != 0 || change.appointments != 0))
+      note_usage_change(key.first, key.second, change.seconds, change.appointments);
     const Datum values[9] = {Int64GetDatum(key.first), DateADTGetDatum(key.second), Int16GetDatum(slot),
                              Int64GetDatum(change.calls), Int64GetDatum(change.completed_calls),
                              Int64GetDatum(change.seconds), Int64GetDatum(change.appointments),

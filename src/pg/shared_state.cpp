@@ -11,15 +11,16 @@ namespace billing::pg {
 int audit_queue_size = 16384;
 int rate_limit_keys = 10000;
 int viewer_rate_limit = 60;
+int alert_companies = 16384;
 bool audit_enabled = true;
 char* audit_database = nullptr;
 
 namespace {
 
 constexpr const char* kTrancheName = "company_billing";
-constexpr int kLockCount = 2;  // 0: audit queue, 1: rate limiter
+constexpr int kLockCount = 3;  // 0: audit queue, 1: rate limiter, 2: alert entries
 
-SharedState state = {nullptr, nullptr, nullptr, nullptr};
+SharedState state = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
 bool attached = false;
 shmem_request_hook_type previous_request_hook = nullptr;
 shmem_startup_hook_type previous_startup_hook = nullptr;
@@ -32,7 +33,9 @@ Size audit_queue_bytes() {
 void request_shared_memory() {
   if (previous_request_hook != nullptr) previous_request_hook();
   RequestAddinShmemSpace(add_size(MAXALIGN(audit_queue_bytes()),
-                                  mul_size(2, hash_estimate_size(rate_limit_keys, sizeof(LimiterEntry)))));
+                                  add_size(mul_size(2, hash_estimate_size(rate_limit_keys, sizeof(LimiterEntry))),
+                                           add_size(hash_estimate_size(alert_companies, sizeof(AlertEntry)),
+                                                    sizeof(pg_atomic_uint64)))));
   RequestNamedLWLockTranche(kTrancheName, kLockCount);
 }
 
@@ -58,6 +61,16 @@ void attach_shared_memory() {
                                 &info, HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
   state.viewer_limiter = ShmemInitHash("company_billing viewer rate limiter", rate_limit_keys, rate_limit_keys,
                                        &info, HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
+  HASHCTL alert_info = {};
+  alert_info.keysize = sizeof(int64);
+  alert_info.entrysize = sizeof(AlertEntry);
+  state.alerts = ShmemInitHash("company_billing alert entries", alert_companies, alert_companies, &alert_info,
+                               HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
+  bool generation_found = false;
+  state.alert_generation = static_cast<pg_atomic_uint64*>(
+      ShmemInitStruct("company_billing alert generation", sizeof(pg_atomic_uint64), &generation_found));
+  if (!generation_found) pg_atomic_init_u64(state.alert_generation, 1);
+  state.alerts_lock = &locks[2].lock;
   state.audit = queue;
   state.limiter_lock = &locks[1].lock;
   LWLockRelease(AddinShmemInitLock);

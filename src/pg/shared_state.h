@@ -6,7 +6,9 @@
 #include "pg/pg_includes.h"
 
 extern "C" {
+#include "port/atomics.h"
 #include "storage/latch.h"
+#include "storage/spin.h"
 #include "storage/lwlock.h"
 #include "utils/hsearch.h"
 }
@@ -48,6 +50,22 @@ struct LimiterEntry {
   TokenBucket bucket;
 };
 
+// What the alert check knows of one company's current period (src/pg/alert_check.cpp): the
+// usage committed (exact when the last exact check wrote it, then added to by each commit), the
+// usage of transactions between their check and their commit, and how far usage may grow before
+// a threshold could be crossed. Fields under `mutex`.
+struct AlertEntry {
+  int64 company;  // the hash key
+  slock_t mutex;
+  bool valid;
+  uint64 generation;  // of the settings it was computed with
+  DateADT start, end;
+  TimestampTz valid_until;  // the period's end instant
+  int64 committed_seconds, committed_appointments;
+  int64 inflight_seconds, inflight_appointments;
+  int64 limit_seconds, limit_appointments;  // committed + in flight up to these: nothing crosses
+};
+
 // Two tables of billing.rate_limit_keys buckets each, allocated once (fixed size): the keys of
 // billing.throttle() and the viewer roles' automatic limits, so that neither can crowd out the
 // other. A full table forgets its idle full buckets before it refuses a new key.
@@ -56,12 +74,16 @@ struct SharedState {
   LWLock* limiter_lock;
   HTAB* limiter;         // throttle() keys: hash -> LimiterEntry
   HTAB* viewer_limiter;  // viewer role OID -> LimiterEntry
+  LWLock* alerts_lock;   // for inserting into `alerts`
+  HTAB* alerts;          // company -> AlertEntry (billing.alert_companies of them)
+  pg_atomic_uint64* alert_generation;  // bumped by every committed change of settings or plans
 };
 
 // Settings (GUCs), defined in _PG_init.
 extern int audit_queue_size;
 extern int rate_limit_keys;
 extern int viewer_rate_limit;
+extern int alert_companies;
 extern bool audit_enabled;
 extern bool allow_drop_with_invoices;  // src/pg/drop_guard.cpp
 extern char* audit_database;

@@ -22,6 +22,15 @@ std::string usage_document(const PlanConfig& config, DateADT start, DateADT end,
 UsageFacts usage_up_to(int64 company, const std::string& zone, DateADT first_day, DateADT last_day,
                        TimestampTz as_of);
 
+// A company's billing period containing the local date `day` (stored, or derived from the
+// anchor day) and the plan that applies to it (nothing when none does).
+struct PeriodPlan {
+  DateADT start;
+  DateADT end;
+  std::optional<PlanConfig> config;
+};
+PeriodPlan period_plan_for(const Company& company, DateADT day);
+
 // The usage_current (or, with_projection, usage_projection) document of a company already
 // resolved against the caller (resolve_company), as of `as_of`. Inside an SPI connection.
 std::string usage_document_for(const Company& company, TimestampTz as_of, bool with_projection);

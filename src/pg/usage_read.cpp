@@ -298,6 +298,14 @@ std::string iso_date(DateADT day) {
 
 }  // namespace
 
+PeriodPlan period_plan_for(const Company& company, DateADT day) {
+  const Period period = current_period(company, day);
+  std::optional<PricingPlan> plan = plan_for_period(company.id, period.start, day);
+  PeriodPlan result{period.start, period.end, std::nullopt};
+  if (plan) result.config = PlanConfig{std::move(*plan), company.currency};
+  return result;
+}
+
 std::string usage_document_for(const Company& company, TimestampTz as_of, bool with_projection) {
   if (TIMESTAMP_NOT_FINITE(as_of))
     throw BillingError(sqlstate::kDatetimeFieldOverflow, "as_of must be a finite timestamp");

@@ -1,0 +1,242 @@
+------------------------------------------------------------------------------------------
+-- Alerts, budgets and the spend cap (docs/alerts.md; C: src/pg/alert_check.cpp, rules:
+-- src/core/alerts.cpp): thresholds checked at the commit of the usage that crosses them,
+-- recorded once per company, threshold and period, with an outbox of events and webhook
+-- deliveries for the gateway.
+------------------------------------------------------------------------------------------
+
+-- A company's alert configuration. Without a row: 80% and 100% of the included minutes and
+-- package appointments, no budget, no cap, no webhook.
+CREATE TABLE billing.alert_settings (
+    company_id bigint PRIMARY KEY REFERENCES billing.companies (id) ON DELETE CASCADE,
+    included_thresholds numeric(7,2)[] NOT NULL DEFAULT '{80,100}'
+        CHECK (pg_catalog.cardinality(included_thresholds) <= 10 AND COALESCE(0 < ALL (included_thresholds), false)),
+    monthly_budget numeric(14,2) CHECK (monthly_budget > 0),
+    budget_thresholds numeric(7,2)[] NOT NULL DEFAULT '{50,80,100}'
+        CHECK (pg_catalog.cardinality(budget_thresholds) BETWEEN 1 AND 10 AND COALESCE(0 < ALL (budget_thresholds), false)),
+    alert_on_projection boolean NOT NULL DEFAULT true,
+    cap_amount numeric(14,2) CHECK (cap_amount >= 0),
+    cap_minutes numeric(14,2) CHECK (cap_minutes >= 0),
+    webhook_url text CHECK (webhook_url ~ '^https?://[^[:space:]]+$' AND pg_catalog.length(webhook_url) <= 2048),
+    -- The key of the webhook signatures (HMAC-SHA256), 244 random bits.
+    webhook_secret text NOT NULL DEFAULT 'whsec_' || pg_catalog.replace(pg_catalog.gen_random_uuid()::text, '-', '')
+                                                  || pg_catalog.replace(pg_catalog.gen_random_uuid()::text, '-', '')
+        CHECK (pg_catalog.length(webhook_secret) >= 16)
+);
+COMMENT ON TABLE billing.alert_settings IS
+    'Per company: alert thresholds (percent), monthly budget, spend cap and webhook; defaults without a row';
+
+-- One row per company, period, kind and threshold: its state now.
+CREATE TABLE billing.alerts (
+    id bigserial PRIMARY KEY,
+    company_id bigint NOT NULL REFERENCES billing.companies (id) ON DELETE CASCADE,
+    period_start date NOT NULL,
+    period_end date NOT NULL,
+    kind text NOT NULL CHECK (kind IN ('included_minutes', 'included_appointments', 'budget', 'projected_budget')),
+    threshold numeric(7,2) NOT NULL,
+    state text NOT NULL CHECK (state IN ('firing', 'resolved')),
+    value numeric(14,2) NOT NULL,   -- the figure in percent of its reference, when it last changed state
+    fired_at timestamptz NOT NULL,
+    resolved_at timestamptz,
+    times_fired integer NOT NULL DEFAULT 1,
+    UNIQUE (company_id, period_start, kind, threshold)
+);
+COMMENT ON TABLE billing.alerts IS 'Usage alerts: one row per company, period, kind and threshold';
+
+-- The outbox: one event per change of state, written in the transaction of the change.
+CREATE TABLE billing.alert_events (
+    id bigserial PRIMARY KEY,
+    company_id bigint NOT NULL REFERENCES billing.companies (id) ON DELETE CASCADE,
+    alert_id bigint NOT NULL REFERENCES billing.alerts (id) ON DELETE CASCADE,
+    event text NOT NULL CHECK (event IN ('alert.fired', 'alert.resolved')),
+    created_at timestamptz NOT NULL,
+    body jsonb NOT NULL
+);
+CREATE INDEX alert_events_company_idx ON billing.alert_events (company_id, id);
+
+-- Webhook deliveries of the events, retried by the gateway (billing.webhook_attempted).
+CREATE TABLE billing.webhook_deliveries (
+    id bigserial PRIMARY KEY,
+    event_id bigint NOT NULL REFERENCES billing.alert_events (id) ON DELETE CASCADE,
+    company_id bigint NOT NULL REFERENCES billing.companies (id) ON DELETE CASCADE,
+    url text NOT NULL,
+    status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'dead')),
+    attempts integer NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz NOT NULL,
+    last_status integer,
+    last_error text,
+    delivered_at timestamptz
+);
+CREATE INDEX webhook_deliveries_due_idx ON billing.webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+
+-- The event's JSON body, as webhooks receive it.
+CREATE FUNCTION billing._alert_event_body(event text, alert billing.alerts) RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.jsonb_build_object(
+        'type', event, 'company_id', alert.company_id,
+        'alert', pg_catalog.jsonb_build_object(
+            'id', alert.id, 'kind', alert.kind, 'threshold', alert.threshold, 'value', alert.value,
+            'state', alert.state, 'times_fired', alert.times_fired,
+            'period', pg_catalog.jsonb_build_object('start', alert.period_start, 'end', alert.period_end)),
+        'occurred_at', COALESCE(alert.resolved_at, alert.fired_at))
+$$;
+
+-- The check at commit: the rollup's rows of the transaction's usage, and a changed setting.
+CREATE FUNCTION billing._check_alerts() RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'billing_check_alerts';
+CREATE CONSTRAINT TRIGGER usage_daily_alerts AFTER INSERT OR UPDATE ON billing.usage_daily
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION billing._check_alerts();
+CREATE CONSTRAINT TRIGGER alert_settings_alerts AFTER INSERT OR UPDATE ON billing.alert_settings
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION billing._check_alerts();
+ALTER TABLE billing.usage_daily ENABLE ALWAYS TRIGGER usage_daily_alerts;
+
+-- What the check keeps in shared memory follows the settings, plans, periods and time zones,
+-- and a rebuilt rollup: a committed change of them makes it stale.
+CREATE FUNCTION billing._alert_settings_changed() RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'billing_alert_settings_changed';
+CREATE TRIGGER alert_settings_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing.alert_settings
+    FOR EACH STATEMENT EXECUTE FUNCTION billing._alert_settings_changed();
+CREATE TRIGGER pricing_plans_alerts_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing.pricing_plans
+    FOR EACH STATEMENT EXECUTE FUNCTION billing._alert_settings_changed();
+CREATE TRIGGER billing_periods_alerts_changed AFTER INSERT OR UPDATE OR DELETE ON billing.billing_periods
+    FOR EACH STATEMENT EXECUTE FUNCTION billing._alert_settings_changed();
+CREATE TRIGGER companies_alerts_changed AFTER UPDATE OR DELETE ON billing.companies
+    FOR EACH STATEMENT EXECUTE FUNCTION billing._alert_settings_changed();
+CREATE TRIGGER usage_daily_alerts_changed AFTER DELETE OR TRUNCATE ON billing.usage_daily
+    FOR EACH STATEMENT EXECUTE FUNCTION billing._alert_settings_changed();
+ALTER TABLE billing.usage_daily ENABLE ALWAYS TRIGGER usage_daily_alerts_changed;
+
+-- The exact check on demand: for a projection that changed with the days (a daily job), or
+-- after settings were changed outside a transaction that touched them.
+CREATE FUNCTION billing.evaluate_alerts(company bigint, as_of timestamptz DEFAULT pg_catalog.now()) RETURNS void
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'billing_evaluate_alerts';
+COMMENT ON FUNCTION billing.evaluate_alerts(bigint, timestamptz) IS
+    'Checks the company''s alert thresholds exactly and records every change of state';
+
+-- The spend cap, for call routing: whether a call of `minutes` more keeps the period's total
+-- within the company's cap, and what it adds now.
+CREATE FUNCTION billing.can_consume(company bigint, minutes numeric, as_of timestamptz DEFAULT pg_catalog.now(),
+                                    OUT allowed boolean, OUT reason text, OUT marginal_cost numeric,
+                                    OUT total_after numeric, OUT minutes_left numeric, OUT amount_left numeric,
+                                    OUT currency text)
+LANGUAGE C STABLE
+AS 'MODULE_PATHNAME', 'billing_can_consume';
+COMMENT ON FUNCTION billing.can_consume(bigint, numeric, timestamptz) IS
+    'Whether a call of that many minutes stays within the company''s spend cap, and its marginal cost';
+
+-- A company's alerts, newest change first (the dashboard's list).
+CREATE FUNCTION billing.company_alerts(company bigint DEFAULT NULL, max_rows integer DEFAULT 20)
+RETURNS TABLE (id bigint, period_start date, period_end date, kind text, threshold numeric, state text,
+               value numeric, fired_at timestamptz, resolved_at timestamptz, times_fired integer)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    resolved bigint := billing.resolve_company(company);
+BEGIN
+    IF max_rows IS NULL OR max_rows < 1 OR max_rows > 1000 THEN
+        RAISE EXCEPTION 'max_rows must lie between 1 and 1000' USING ERRCODE = '22023';
+    END IF;
+    RETURN QUERY
+    SELECT a.id, a.period_start, a.period_end, a.kind, a.threshold, a.state, a.value, a.fired_at, a.resolved_at,
+           a.times_fired
+      FROM billing.alerts a
+     WHERE a.company_id = resolved
+     ORDER BY GREATEST(a.fired_at, COALESCE(a.resolved_at, a.fired_at)) DESC, a.id DESC
+     LIMIT max_rows;
+END
+$$;
+
+-- The gateway's side of the outbox: due deliveries, locked for this transaction (SKIP LOCKED:
+-- several gateways share the work), with what a signature needs.
+CREATE FUNCTION billing.due_webhooks(max_rows integer DEFAULT 50, as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (delivery_id bigint, event_id bigint, company_id bigint, url text, secret text, body text,
+               attempts integer)
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT d.id, d.event_id, d.company_id, d.url, s.webhook_secret, e.body::text, d.attempts
+      FROM billing.webhook_deliveries d
+      JOIN billing.alert_events e ON e.id = d.event_id
+      JOIN billing.alert_settings s ON s.company_id = d.company_id
+     WHERE d.status = 'pending' AND d.next_attempt_at <= as_of
+     ORDER BY d.next_attempt_at, d.id
+     LIMIT max_rows
+       FOR UPDATE OF d SKIP LOCKED
+$$;
+
+-- The outcome of one attempt. A failure is retried after 30 s * 2^(attempt - 1), at most an
+-- hour, with up to a quarter of jitter; after 24 hours and at least 10 attempts the delivery is
+-- dead (diagnose() reports it).
+CREATE FUNCTION billing.webhook_attempted(delivery bigint, delivered boolean, http_status integer DEFAULT NULL,
+                                          error text DEFAULT NULL, as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    row billing.webhook_deliveries;
+    created timestamptz;
+    wait interval;
+BEGIN
+    SELECT * INTO row FROM billing.webhook_deliveries d WHERE d.id = delivery FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'webhook delivery % does not exist', delivery USING ERRCODE = '22023';
+    END IF;
+    IF row.status <> 'pending' THEN
+        RETURN row.status;
+    END IF;
+    IF delivered THEN
+        UPDATE billing.webhook_deliveries d SET status = 'delivered', attempts = d.attempts + 1, last_status = http_status,
+               last_error = NULL, delivered_at = as_of WHERE d.id = delivery;
+        RETURN 'delivered';
+    END IF;
+    SELECT e.created_at INTO created FROM billing.alert_events e WHERE e.id = row.event_id;
+    wait := LEAST(interval '30 seconds' * power(2, LEAST(row.attempts, 20)), interval '1 hour');
+    wait := wait + wait * (random() * 0.25);
+    IF as_of - created >= interval '24 hours' AND row.attempts + 1 >= 10 THEN
+        UPDATE billing.webhook_deliveries d SET status = 'dead', attempts = d.attempts + 1, last_status = http_status,
+               last_error = left(error, 500) WHERE d.id = delivery;
+        RETURN 'dead';
+    END IF;
+    UPDATE billing.webhook_deliveries d SET attempts = d.attempts + 1, last_status = http_status,
+           last_error = left(error, 500), next_attempt_at = as_of + wait WHERE d.id = delivery;
+    RETURN 'pending';
+END
+$$;
+
+ALTER TABLE billing.alert_settings ENABLE ROW LEVEL SECURITY;
+ALTER TABLE billing.alert_settings FORCE ROW LEVEL SECURITY;
+ALTER TABLE billing.alerts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE billing.alerts FORCE ROW LEVEL SECURITY;
+ALTER TABLE billing.alert_events ENABLE ROW LEVEL SECURITY;
+ALTER TABLE billing.alert_events FORCE ROW LEVEL SECURITY;
+ALTER TABLE billing.webhook_deliveries ENABLE ROW LEVEL SECURITY;
+ALTER TABLE billing.webhook_deliveries FORCE ROW LEVEL SECURITY;
+CREATE POLICY alert_settings_admin ON billing.alert_settings TO billing_admin USING (true) WITH CHECK (true);
+CREATE POLICY alerts_admin ON billing.alerts TO billing_admin USING (true) WITH CHECK (true);
+CREATE POLICY alert_events_admin ON billing.alert_events TO billing_admin USING (true) WITH CHECK (true);
+CREATE POLICY webhook_deliveries_admin ON billing.webhook_deliveries TO billing_admin USING (true) WITH CHECK (true);
+CREATE POLICY alerts_company ON billing.alerts FOR SELECT TO billing_viewer, billing_app
+    USING (company_id OPERATOR(pg_catalog.=) (SELECT billing.current_company()));
+-- The application acts for every company (it sets the company of each transaction): it delivers
+-- every company's webhooks, so it reads the events, settings and deliveries of all of them.
+CREATE POLICY alert_events_app ON billing.alert_events FOR SELECT TO billing_app USING (true);
+CREATE POLICY alert_settings_app ON billing.alert_settings FOR SELECT TO billing_app USING (true);
+CREATE POLICY webhook_deliveries_app ON billing.webhook_deliveries TO billing_app USING (true) WITH CHECK (true);
+GRANT SELECT ON billing.alerts TO billing_viewer, billing_app;
+GRANT SELECT ON billing.alert_events, billing.alert_settings TO billing_app;
+GRANT SELECT, UPDATE ON billing.webhook_deliveries TO billing_app;
+REVOKE ALL ON FUNCTION billing.evaluate_alerts(bigint, timestamptz), billing.can_consume(bigint, numeric, timestamptz),
+    billing.company_alerts(bigint, integer), billing.due_webhooks(integer, timestamptz),
+    billing.webhook_attempted(bigint, boolean, integer, text, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION billing.company_alerts(bigint, integer) TO billing_viewer, billing_app, billing_admin;
+GRANT EXECUTE ON FUNCTION billing.can_consume(bigint, numeric, timestamptz),
+    billing.due_webhooks(integer, timestamptz), billing.webhook_attempted(bigint, boolean, integer, text, timestamptz)
+    TO billing_app, billing_admin;
+GRANT EXECUTE ON FUNCTION billing.evaluate_alerts(bigint, timestamptz) TO billing_admin;
