@@ -245,6 +245,23 @@ GRANT EXECUTE ON FUNCTION billing.can_consume(bigint, numeric, timestamptz),
     TO billing_app, billing_admin;
 GRANT EXECUTE ON FUNCTION billing.evaluate_alerts(bigint, timestamptz) TO billing_admin;
 
+-- Configuration and history: dumped with the extension's tables (pg_dump).
+SELECT pg_catalog.pg_extension_config_dump('billing.alert_settings', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.alerts', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.alerts_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.alert_events', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.alert_events_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.webhook_deliveries', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.webhook_deliveries_id_seq', '');
+
+-- What a fresh install's security script grants and revokes for every table and function.
+GRANT SELECT, INSERT, UPDATE, DELETE ON billing.alert_settings, billing.alerts, billing.alert_events,
+    billing.webhook_deliveries TO billing_admin;
+GRANT USAGE ON SEQUENCE billing.alerts_id_seq, billing.alert_events_id_seq, billing.webhook_deliveries_id_seq
+    TO billing_admin;
+REVOKE ALL ON FUNCTION billing._alert_event_body(text, billing.alerts), billing._check_alerts(),
+    billing._alert_settings_changed() FROM PUBLIC;
+
 -- diagnose(): the webhook_deliveries check (extension/src/70_dashboard.sql).
 CREATE OR REPLACE FUNCTION billing._diagnose_impl(company bigint, as_of timestamptz)
 RETURNS TABLE ("check" text, ok boolean, detail text)

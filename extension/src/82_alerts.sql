@@ -240,3 +240,12 @@ GRANT EXECUTE ON FUNCTION billing.can_consume(bigint, numeric, timestamptz),
     billing.due_webhooks(integer, timestamptz), billing.webhook_attempted(bigint, boolean, integer, text, timestamptz)
     TO billing_app, billing_admin;
 GRANT EXECUTE ON FUNCTION billing.evaluate_alerts(bigint, timestamptz) TO billing_admin;
+
+-- Configuration and history: dumped with the extension's tables (pg_dump).
+SELECT pg_catalog.pg_extension_config_dump('billing.alert_settings', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.alerts', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.alerts_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.alert_events', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.alert_events_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.webhook_deliveries', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.webhook_deliveries_id_seq', '');
