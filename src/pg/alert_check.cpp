@@ -39,11 +39,9 @@
 
 extern "C" {
 #include "access/xact.h"
-#include "catalog/namespace.h"
 #include "commands/trigger.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
-#include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 }
@@ -151,49 +149,46 @@ SELECT a.kind, a.threshold::pg_catalog.text FROM billing.alerts a
 )SQL",
                        {INT8OID, DATEOID}, KeptQuery::Access::kWrites);
 
-// The alert row fires (new, or again after a resolution), with its event for the outbox, a
-// delivery for the company's webhook, and a notification for the gateway, in one statement.
+// What follows every change of an alert's state, in the statement that changes it (CTE `a`, the
+// changed row; $5 the instant): its event for the outbox, a delivery for the company's webhook,
+// and a notification for the gateway.
+#define BILLING_ALERT_OUTBOX_SQL \
+  "), e AS (\n" \
+  "    INSERT INTO billing.alert_events (company_id, alert_id, event, created_at, body)\n" \
+  "    SELECT a.company_id, a.id, v.event, $5, billing._alert_event_body(v.event, a)\n" \
+  "      FROM a, LATERAL (SELECT CASE a.state WHEN 'firing' THEN 'alert.fired' ELSE 'alert.resolved' END AS event) v\n" \
+  "    RETURNING id, company_id\n" \
+  "), d AS (\n" \
+  "    INSERT INTO billing.webhook_deliveries (event_id, company_id, url, next_attempt_at)\n" \
+  "    SELECT e.id, e.company_id, s.webhook_url, $5 FROM e JOIN billing.alert_settings s ON s.company_id OPERATOR(pg_catalog.=) e.company_id\n" \
+  "     WHERE s.webhook_url IS NOT NULL\n" \
+  ")\n" \
+  "SELECT pg_catalog.pg_notify('billing_alerts', e.company_id::pg_catalog.text) FROM e\n"
+
+// An alert fires: new, or again after its resolution. $1 company, $2 period start, $3 kind,
+// $4 threshold, $5 instant, $6 value, $7 period end.
 KeptQuery fire_query(R"SQL(
 WITH a AS (
     INSERT INTO billing.alerts AS x (company_id, period_start, period_end, kind, threshold, state, value, fired_at)
-    VALUES ($1, $2, $3, $4, $5::pg_catalog.numeric, 'firing', $6::pg_catalog.numeric, $7)
+    VALUES ($1, $2, $7, $3, $4::pg_catalog.numeric, 'firing', $6::pg_catalog.numeric, $5)
     ON CONFLICT (company_id, period_start, kind, threshold) DO UPDATE
        SET state = 'firing', value = excluded.value, fired_at = excluded.fired_at, resolved_at = NULL,
            times_fired = x.times_fired OPERATOR(pg_catalog.+) 1
      WHERE x.state OPERATOR(pg_catalog.=) 'resolved'
     RETURNING x.*
-), e AS (
-    INSERT INTO billing.alert_events (company_id, alert_id, event, created_at, body)
-    SELECT a.company_id, a.id, 'alert.fired', $7, billing._alert_event_body('alert.fired', a) FROM a
-    RETURNING id, company_id
-), d AS (
-    INSERT INTO billing.webhook_deliveries (event_id, company_id, url, next_attempt_at)
-    SELECT e.id, e.company_id, s.webhook_url, $7 FROM e JOIN billing.alert_settings s ON s.company_id OPERATOR(pg_catalog.=) e.company_id
-     WHERE s.webhook_url IS NOT NULL
-)
-SELECT pg_catalog.pg_notify('billing_alerts', e.company_id::pg_catalog.text) FROM e
-)SQL",
-                     {INT8OID, DATEOID, DATEOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID}, KeptQuery::Access::kWrites);
+)SQL" BILLING_ALERT_OUTBOX_SQL,
+                     {INT8OID, DATEOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, DATEOID}, KeptQuery::Access::kWrites);
 
+// A firing alert is resolved: the same parameters ($7 unused).
 KeptQuery resolve_query(R"SQL(
 WITH a AS (
-    UPDATE billing.alerts x SET state = 'resolved', resolved_at = $5, value = $4::pg_catalog.numeric
+    UPDATE billing.alerts x SET state = 'resolved', resolved_at = $5, value = $6::pg_catalog.numeric
      WHERE x.company_id OPERATOR(pg_catalog.=) $1 AND x.period_start OPERATOR(pg_catalog.=) $2
-       AND x.kind OPERATOR(pg_catalog.=) $3 AND x.threshold OPERATOR(pg_catalog.=) $6::pg_catalog.numeric
+       AND x.kind OPERATOR(pg_catalog.=) $3 AND x.threshold OPERATOR(pg_catalog.=) $4::pg_catalog.numeric
        AND x.state OPERATOR(pg_catalog.=) 'firing'
     RETURNING x.*
-), e AS (
-    INSERT INTO billing.alert_events (company_id, alert_id, event, created_at, body)
-    SELECT a.company_id, a.id, 'alert.resolved', $5, billing._alert_event_body('alert.resolved', a) FROM a
-    RETURNING id, company_id
-), d AS (
-    INSERT INTO billing.webhook_deliveries (event_id, company_id, url, next_attempt_at)
-    SELECT e.id, e.company_id, s.webhook_url, $5 FROM e JOIN billing.alert_settings s ON s.company_id OPERATOR(pg_catalog.=) e.company_id
-     WHERE s.webhook_url IS NOT NULL
-)
-SELECT pg_catalog.pg_notify('billing_alerts', e.company_id::pg_catalog.text) FROM e
-)SQL",
-                        {INT8OID, DATEOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID}, KeptQuery::Access::kWrites);
+)SQL" BILLING_ALERT_OUTBOX_SQL,
+                        {INT8OID, DATEOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, DATEOID}, KeptQuery::Access::kWrites);
 
 std::vector<Rational> decimal_list(uint64 row, int column) {
   bool is_null = false;
@@ -226,12 +221,17 @@ PeriodFacts period_facts(DateADT start, DateADT end, DateADT today) {
   return PeriodFacts{date_iso(start, "start"), date_iso(end, "end"), clipped - start + 1, end - clipped};
 }
 
-// Checks one period of the company exactly and records every change of state; returns the
-// headroom left.
-Headroom check_period(const Company& company, const PeriodPlan& period, DateADT today, TimestampTz as_of,
+// What an exact check of a period found: its usage and the headroom left.
+struct PeriodCheck {
+  UsageFacts usage;
+  Headroom room;
+};
+
+// Checks one period of the company exactly and records every change of state.
+PeriodCheck check_period(const Company& company, const PeriodPlan& period, DateADT today, TimestampTz as_of,
                       const AlertSettings& settings) {
-  if (!period.config) return {kUnbounded, kUnbounded};
   const UsageFacts usage = usage_up_to(company.id, company.timezone, period.start, period.end, as_of);
+  if (!period.config) return {usage, {kUnbounded, kUnbounded}};
   const PeriodFacts facts = period_facts(period.start, period.end, today);
   const std::vector<ThresholdState> states = evaluate_thresholds(*period.config, facts, usage, settings);
   const Datum keys[2] = {Int64GetDatum(company.id), DateADTGetDatum(period.start)};
@@ -244,18 +244,13 @@ Headroom check_period(const Company& company, const PeriodPlan& period, DateADT 
     const bool is_firing = std::any_of(firing.begin(), firing.end(), [&](const auto& alert) {
       return alert.first == kind && alert.second == state.threshold;
     });
-    const std::string threshold = format_exact(state.threshold), value = format_fixed(state.value, 2);
-    if (state.crossed && !is_firing) {
-      const Datum values[7] = {keys[0], keys[1], DateADTGetDatum(period.end), text_datum(kind), text_datum(threshold),
-                               text_datum(value), TimestampTzGetDatum(as_of)};
-      fire_query.run(values);
-    } else if (!state.crossed && is_firing) {
-      const Datum values[6] = {keys[0], keys[1], text_datum(kind), text_datum(value), TimestampTzGetDatum(as_of),
-                               text_datum(threshold)};
-      resolve_query.run(values);
-    }
+    if (state.crossed == is_firing) continue;
+    const Datum values[7] = {keys[0], keys[1], text_datum(kind), text_datum(format_exact(state.threshold)),
+                             TimestampTzGetDatum(as_of), text_datum(format_fixed(state.value, 2)),
+                             DateADTGetDatum(period.end)};
+    (state.crossed ? fire_query : resolve_query).run(values);
   }
-  return alert_headroom(*period.config, facts, usage, settings);
+  return {usage, alert_headroom(*period.config, facts, usage, settings)};
 }
 
 // The exact check of a company: every period its pending days fall in (none in the future),
@@ -280,8 +275,7 @@ void check_exactly(int64 company_id, const PendingCompany& changes, TimestampTz 
       starts.push_back(period.start);
       (void)check_period(*company, period, today, as_of, settings);
     }
-    const Headroom room = check_period(*company, current, today, as_of, settings);
-    const UsageFacts usage = usage_up_to(company_id, company->timezone, current.start, current.end, as_of);
+    const auto [usage, room] = check_period(*company, current, today, as_of, settings);
     const int64 seconds = static_cast<int64>(usage.total_seconds);
     AlertEntry* entry = entry_of(company_id);
     if (entry != nullptr)
@@ -495,13 +489,6 @@ void note_usage_change(int64 company, DateADT day, int64 seconds, int64 appointm
   DayDelta& delta = pending[company].days[day];
   delta.seconds += seconds;
   delta.appointments += appointments;
-}
-
-bool alerts_installed() {
-  return call([] {
-    const Oid schema = get_namespace_oid("billing", true);
-    return OidIsValid(schema) && OidIsValid(get_relname_relid("alert_settings", schema));
-  });
 }
 
 void register_alert_callbacks() {

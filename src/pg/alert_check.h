@@ -9,9 +9,6 @@ namespace billing::pg {
 // at commit looks at the companies changed.
 void note_usage_change(int64 company, DateADT day, int64 seconds, int64 appointments);
 
-// Whether the installed SQL version has the alert tables (1.8 on).
-bool alerts_installed();
-
 // Registers the transaction callbacks (from _PG_init).
 void register_alert_callbacks();
 

@@ -18,6 +18,14 @@ extern "C" {
 }
 
 namespace billing::pg {
+
+bool billing_table_exists(const char* name) {
+  return call([&] {
+    const Oid schema = get_namespace_oid("billing", true);
+    return OidIsValid(schema) && OidIsValid(get_relname_relid(name, schema));
+  });
+}
+
 namespace {
 
 Oid billing_relation(const char* name, Oid schema) {

@@ -24,6 +24,9 @@ extern "C" {
 
 namespace billing::pg {
 
+// Whether billing.<name> exists: the installed SQL version may be older than this library.
+bool billing_table_exists(const char* name);
+
 // The attribute number of column `name` of a row type (XX000 when it is missing).
 AttrNumber column_number(TupleDesc descriptor, const char* name);
 

@@ -26,7 +26,6 @@
 #include "pg/write_guard.h"
 
 extern "C" {
-#include "catalog/namespace.h"
 #include "commands/trigger.h"
 #include "utils/lsyscache.h"
 #include "storage/proc.h"
@@ -148,15 +147,6 @@ class Zones {
 
 enum class Table { kCalls, kAppointments };
 
-// Whether the installed SQL version has the call profile (1.7 on): a database still on an older
-// version runs this library with its own tables.
-bool has_usage_profile() {
-  return call([] {
-    const Oid schema = get_namespace_oid("billing", true);
-    return OidIsValid(schema) && OidIsValid(get_relname_relid("usage_profile", schema));
-  });
-}
-
 // Adds (sign +1) or subtracts (-1) every row of a transition table, and the calls' profile
 // where `keeps_profile`.
 void collect(Tuplestorestate* rows, Relation relation, Table table, int sign, Zones* zones, Changes* changes,
@@ -231,13 +221,13 @@ Datum roll_up(FunctionCallInfo fcinfo, Table table) {
   spi_connect();
   Zones zones;
   Changes changes;
-  const bool keeps_profile = table == Table::kCalls && has_usage_profile();
+  const bool keeps_profile = table == Table::kCalls && billing_table_exists("usage_profile");
   if (trigger->tg_newtable != nullptr)
     collect(trigger->tg_newtable, trigger->tg_relation, table, +1, &zones, &changes, keeps_profile);
   if (trigger->tg_oldtable != nullptr)
     collect(trigger->tg_oldtable, trigger->tg_relation, table, -1, &zones, &changes, keeps_profile);
   const int16 slot = static_cast<int16>(MyProc->pgprocno % kSlots);
-  const bool watches_alerts = alerts_installed();
+  const bool watches_alerts = billing_table_exists("alert_settings");
   for (const auto& [key, change] : changes) {
     const bool changed = change.calls != 0 || change.completed_calls != 0 || change.seconds != 0 ||
                          change.appointments != 0 || change.last_call_at || change.last_appointment_at;
