@@ -135,6 +135,7 @@ SCRIPT_SUITES=(
   "period CSV byte for byte through psql and psycopg2 (README recipes)|test/csv_bytes.sh"
   "HTTP gateway from outside: endpoints, tokens, statuses, limits, restarts, malformed requests (a cluster of its own)|test/gateway/http_api.sh build/cmake/billing-gateway"
   "HTTP gateway under AddressSanitizer and UndefinedBehaviorSanitizer|test/gateway/http_api.sh build/asan/billing-gateway"
+  "webhooks: signed (verified with Python's hmac), retried on 500 and timeouts, delivered once by two gateways, dead letters (a cluster of its own)|test/gateway/webhooks.sh build/cmake/billing-gateway"
   "dashboard page in Debian's chromium (playwright-core; screenshots in build/screenshots)|test/browser/run.sh"
   "pgbouncer in transaction mode: company per transaction, another client's session SET, the gateway (a cluster of its own)|test/pgbouncer.sh"
   "client examples in Python, Node, PHP and Java through pgbouncer, money exact (a cluster of its own)|test/clients.sh"

@@ -2,6 +2,8 @@
 -- (extension/src/82_alerts.sql), and diagnose()'s webhook_deliveries check.
 \echo Use "ALTER EXTENSION company_billing UPDATE TO '1.8'" to load this file. \quit
 
+SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+
 ------------------------------------------------------------------------------------------
 -- Alerts, budgets and the spend cap (docs/alerts.md; C: src/pg/alert_check.cpp, rules:
 -- src/core/alerts.cpp): thresholds checked at the commit of the usage that crosses them,
@@ -133,6 +135,15 @@ AS 'MODULE_PATHNAME', 'billing_can_consume';
 COMMENT ON FUNCTION billing.can_consume(bigint, numeric, timestamptz) IS
     'Whether a call of that many minutes stays within the company''s spend cap, and its marginal cost';
 
+-- The dashboard's budget card: the period's cost so far and projected against the monthly
+-- budget, the day the budget runs out at the period's average daily usage, and the cap.
+CREATE FUNCTION billing.budget_status(company bigint DEFAULT NULL, as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS jsonb
+LANGUAGE C STABLE
+AS 'MODULE_PATHNAME', 'billing_budget_status';
+COMMENT ON FUNCTION billing.budget_status(bigint, timestamptz) IS
+    'The budget card: cost so far and projected against the monthly budget, its run-out day, the spend cap';
+
 -- A company's alerts, newest change first (the dashboard's list).
 CREATE FUNCTION billing.company_alerts(company bigint DEFAULT NULL, max_rows integer DEFAULT 20)
 RETURNS TABLE (id bigint, period_start date, period_end date, kind text, threshold numeric, state text,
@@ -226,6 +237,9 @@ CREATE POLICY alert_settings_admin ON billing.alert_settings TO billing_admin US
 CREATE POLICY alerts_admin ON billing.alerts TO billing_admin USING (true) WITH CHECK (true);
 CREATE POLICY alert_events_admin ON billing.alert_events TO billing_admin USING (true) WITH CHECK (true);
 CREATE POLICY webhook_deliveries_admin ON billing.webhook_deliveries TO billing_admin USING (true) WITH CHECK (true);
+-- A viewer reads its company's settings, but not its webhook (column privileges below).
+CREATE POLICY alert_settings_company ON billing.alert_settings FOR SELECT TO billing_viewer
+    USING (company_id OPERATOR(pg_catalog.=) (SELECT billing.current_company()));
 CREATE POLICY alerts_company ON billing.alerts FOR SELECT TO billing_viewer, billing_app
     USING (company_id OPERATOR(pg_catalog.=) (SELECT billing.current_company()));
 -- The application acts for every company (it sets the company of each transaction): it delivers
@@ -235,11 +249,15 @@ CREATE POLICY alert_settings_app ON billing.alert_settings FOR SELECT TO billing
 CREATE POLICY webhook_deliveries_app ON billing.webhook_deliveries TO billing_app USING (true) WITH CHECK (true);
 GRANT SELECT ON billing.alerts TO billing_viewer, billing_app;
 GRANT SELECT ON billing.alert_events, billing.alert_settings TO billing_app;
+GRANT SELECT (company_id, included_thresholds, monthly_budget, budget_thresholds, alert_on_projection, cap_amount,
+              cap_minutes) ON billing.alert_settings TO billing_viewer;
 GRANT SELECT, UPDATE ON billing.webhook_deliveries TO billing_app;
 REVOKE ALL ON FUNCTION billing.evaluate_alerts(bigint, timestamptz), billing.can_consume(bigint, numeric, timestamptz),
+    billing.budget_status(bigint, timestamptz),
     billing.company_alerts(bigint, integer), billing.due_webhooks(integer, timestamptz),
     billing.webhook_attempted(bigint, boolean, integer, text, timestamptz) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION billing.company_alerts(bigint, integer) TO billing_viewer, billing_app, billing_admin;
+GRANT EXECUTE ON FUNCTION billing.company_alerts(bigint, integer), billing.budget_status(bigint, timestamptz)
+    TO billing_viewer, billing_app, billing_admin;
 GRANT EXECUTE ON FUNCTION billing.can_consume(bigint, numeric, timestamptz),
     billing.due_webhooks(integer, timestamptz), billing.webhook_attempted(bigint, boolean, integer, text, timestamptz)
     TO billing_app, billing_admin;

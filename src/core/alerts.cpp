@@ -120,6 +120,33 @@ Headroom alert_headroom(const PlanConfig& config, const PeriodFacts& period, con
   return {seconds >= kSearchLimit ? kUnbounded : seconds, appointments >= kSearchLimit ? kUnbounded : appointments};
 }
 
+BudgetStatus budget_status(const PlanConfig& config, const PeriodFacts& period, const UsageFacts& usage,
+                           const std::optional<Rational>& budget) {
+  const int minor_unit = currency_minor_unit(config.currency);
+  const Rational minutes(usage.total_seconds, 60);
+  const Rational appointments(usage.appointments);
+  BudgetStatus status{price(config.plan, minutes, appointments, minor_unit).total_cost,
+                      project(config, period, usage).charge.total_cost, std::nullopt, std::nullopt, std::nullopt};
+  if (!budget) return status;
+  if (budget->sign() <= 0) throw BillingError(sqlstate::kInvalidParameterValue, "the monthly budget must be positive");
+  status.used_percent = percent_of(status.total_cost, *budget);
+  status.projected_percent = percent_of(status.projected_total, *budget);
+  if (status.total_cost >= *budget) {
+    status.run_out_day = period.days_elapsed;
+    return status;
+  }
+  // The usage by the end of day k at the average daily usage so far, priced, for the days left.
+  const int64_t days = period.days_elapsed + period.days_remaining;
+  for (int64_t day = period.days_elapsed + 1; day <= days; ++day) {
+    const Rational scale(day, period.days_elapsed);
+    if (price(config.plan, minutes * scale, appointments * scale, minor_unit).total_cost >= *budget) {
+      status.run_out_day = day;
+      break;
+    }
+  }
+  return status;
+}
+
 ConsumeDecision consume_decision(const PlanConfig& config, const UsageFacts& usage, const SpendCap& cap,
                                  const Rational& minutes) {
   if (minutes.sign() < 0) throw BillingError(sqlstate::kInvalidParameterValue, "minutes must not be negative");

@@ -54,6 +54,20 @@ struct Headroom {
 Headroom alert_headroom(const PlanConfig& config, const PeriodFacts& period, const UsageFacts& usage,
                         const AlertSettings& settings);
 
+// A company's budget against its period so far and projected to the period's end.
+struct BudgetStatus {
+  Rational total_cost;       // so far
+  Rational projected_total;  // usage_projection's linear projection
+  std::optional<Rational> used_percent;       // of the budget, 2 decimals; none without a budget
+  std::optional<Rational> projected_percent;
+  // The day of the period (1 = its first) by whose end the cost reaches the budget at the
+  // period's average daily usage so far: today or earlier when already reached; none when it
+  // is not reached within the period, or without a budget.
+  std::optional<int64_t> run_out_day;
+};
+BudgetStatus budget_status(const PlanConfig& config, const PeriodFacts& period, const UsageFacts& usage,
+                           const std::optional<Rational>& budget);
+
 // A hard cap for call routing (billing.alert_settings cap_amount, cap_minutes).
 struct SpendCap {
   std::optional<Rational> amount;   // the period's total cost may not exceed it

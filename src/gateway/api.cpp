@@ -424,6 +424,10 @@ void install_routes(httplib::Server& server, const Config& config, Pool& pool) {
                       "r.invoice_id DESC)), '[]') FROM (SELECT h.*, i.billing_period_id AS period_id "
                       "FROM billing.billing_history() AS h LEFT JOIN billing.invoices AS i "
                       "ON i.id OPERATOR(pg_catalog.=) h.invoice_id) AS r"));
+  // The budget card and the recent alerts (the dashboard polls it; webhooks push).
+  server.Get("/api/billing/alerts",
+             document("SELECT pg_catalog.jsonb_build_object('budget', billing.budget_status(), 'alerts', "
+                      "COALESCE((SELECT pg_catalog.jsonb_agg(a) FROM billing.company_alerts() AS a), '[]'))"));
   server.Get("/api/billing/upcoming-charges",
              document("SELECT pg_catalog.row_to_json(u) FROM billing.upcoming_charges() AS u"));
   // Endpoints with a counted parameter: the rows of usage_trends, compare_plans, usage_anomalies.
@@ -499,7 +503,7 @@ void install_routes(httplib::Server& server, const Config& config, Pool& pool) {
   };
   for (const char* pattern : {"/healthz", "/readyz", "/api/billing/usage/current", "/api/billing/usage/projection",
                               "/api/billing/usage/forecast", "/api/billing/usage/anomalies", "/api/billing/usage/analytics",
-                              "/api/billing/usage/trends", "/api/billing/history", "/api/billing/upcoming-charges",
+                              "/api/billing/usage/trends", "/api/billing/history", "/api/billing/upcoming-charges", "/api/billing/alerts",
                               "/api/billing/payment-methods", "/api/billing/plan-comparison", R"(/api/billing/period/([^/]+))",
                               R"(/api/billing/period/([^/]+)/download)"}) {
     server.Post(pattern, not_allowed);

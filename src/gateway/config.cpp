@@ -21,6 +21,9 @@ constexpr const char* kUsage = R"(usage: billing-gateway [flags]
   --rate-limit N        requests a minute per token        BILLING_GATEWAY_RATE_LIMIT (60)
   --read-timeout S      seconds a client may stay silent   BILLING_GATEWAY_READ_TIMEOUT (5)
   --portal-url URL      the payment provider's portal      BILLING_GATEWAY_PORTAL_URL
+  --webhook-interval-ms N  look for due webhook retries   BILLING_GATEWAY_WEBHOOK_INTERVAL_MS (1000)
+                        this often besides each alert's notification; 0: send no webhooks
+  --webhook-timeout-ms N  one delivery's time limit        BILLING_GATEWAY_WEBHOOK_TIMEOUT_MS (10000)
   --port-file PATH      write the bound port there once listening
   --web-root DIR        serve the dashboard page from DIR   BILLING_GATEWAY_WEB_ROOT
                         (web/ of the checkout, after npm ci there; default ./web if it is complete)
@@ -49,6 +52,8 @@ void apply(Config& config, std::string_view name, const std::string& value) {
   else if (name == "rate-limit") config.rate_limit = to_int(name, value, 1, 1000000);
   else if (name == "read-timeout") config.read_timeout_seconds = to_int(name, value, 1, 3600);
   else if (name == "portal-url") config.portal_url = value;
+  else if (name == "webhook-interval-ms") config.webhook_interval_ms = to_int(name, value, 0, 3600000);
+  else if (name == "webhook-timeout-ms") config.webhook_timeout_ms = to_int(name, value, 100, 600000);
   else if (name == "port-file") config.port_file = value;
   else if (name == "web-root") {
     config.web_root = value;
@@ -67,7 +72,8 @@ Config parse_config(int argc, char** argv) {
         {"port", "BILLING_GATEWAY_PORT"},             {"pool-size", "BILLING_GATEWAY_POOL_SIZE"},
         {"threads", "BILLING_GATEWAY_THREADS"},       {"rate-limit", "BILLING_GATEWAY_RATE_LIMIT"},
         {"read-timeout", "BILLING_GATEWAY_READ_TIMEOUT"}, {"portal-url", "BILLING_GATEWAY_PORTAL_URL"},
-        {"web-root", "BILLING_GATEWAY_WEB_ROOT"}};
+        {"web-root", "BILLING_GATEWAY_WEB_ROOT"},     {"webhook-interval-ms", "BILLING_GATEWAY_WEBHOOK_INTERVAL_MS"},
+        {"webhook-timeout-ms", "BILLING_GATEWAY_WEBHOOK_TIMEOUT_MS"}};
     for (const auto& [name, variable] : environment)
       if (const char* value = std::getenv(variable)) apply(config, name, value);
     for (int i = 1; i < argc; ++i) {

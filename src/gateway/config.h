@@ -18,6 +18,11 @@ struct Config {
   int rate_limit = 60;                       // requests a minute per token (BILLING_GATEWAY_RATE_LIMIT)
   int read_timeout_seconds = 5;              // a client that sends nothing this long is cut off
   int pool_wait_ms = 5000;                   // longest wait for a free database connection
+  // The webhook sender (src/gateway/webhooks.cpp): how often it looks for due retries when no
+  // alert is notified (BILLING_GATEWAY_WEBHOOK_INTERVAL_MS; 0 switches the sender off), and how
+  // long one delivery may take (BILLING_GATEWAY_WEBHOOK_TIMEOUT_MS).
+  int webhook_interval_ms = 1000;
+  int webhook_timeout_ms = 10000;
   std::string portal_url;                    // the payment provider's customer portal (BILLING_GATEWAY_PORTAL_URL)
   std::string port_file;                     // where to write the bound port (for port 0)
   // web/ of the checkout: serves /dashboard (BILLING_GATEWAY_WEB_ROOT). Unset: ./web when it holds

@@ -12,6 +12,7 @@
 #include "gateway/api.h"
 #include "gateway/config.h"
 #include "gateway/pool.h"
+#include "gateway/webhooks.h"
 
 int main(int argc, char** argv) {
   const gateway::Config config = gateway::parse_config(argc, argv);
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
     std::ofstream(temporary) << port << "\n";
     std::rename(temporary.c_str(), config.port_file.c_str());
   }
+  gateway::WebhookSender webhooks(config);
   std::cerr << "billing-gateway: listening on http://" << config.address << ":" << port << " (pool "
             << config.pool_size << ", threads " << config.threads << ", " << config.rate_limit
             << " requests a minute per token)\n";

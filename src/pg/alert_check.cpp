@@ -28,6 +28,7 @@
 #include "core/currency.h"
 #include "core/decimal.h"
 #include "core/errors.h"
+#include "core/json_writer.h"
 #include "pg/company_scope.h"
 #include "pg/convert.h"
 #include "pg/guard.h"
@@ -135,12 +136,15 @@ void unlock_company(int64 company, LOCKMODE mode) {
 
 // ---- The exact check ----------------------------------------------------------------------
 
+// A company's settings (or the defaults without a row). Read-only: in the caller's snapshot,
+// which the exact check takes fresh.
 KeptQuery settings_query(R"SQL(
 SELECT s.included_thresholds::pg_catalog.text[], s.monthly_budget::pg_catalog.text,
-       s.budget_thresholds::pg_catalog.text[], s.alert_on_projection
+       s.budget_thresholds::pg_catalog.text[], s.alert_on_projection, s.cap_amount::pg_catalog.text,
+       s.cap_minutes::pg_catalog.text
   FROM billing.alert_settings s WHERE s.company_id OPERATOR(pg_catalog.=) $1
 )SQL",
-                         {INT8OID}, KeptQuery::Access::kWrites);
+                         {INT8OID});
 
 KeptQuery firing_query(R"SQL(
 SELECT a.kind, a.threshold::pg_catalog.text FROM billing.alerts a
@@ -204,15 +208,22 @@ std::vector<Rational> decimal_list(uint64 row, int column) {
   return list;
 }
 
-AlertSettings settings_of(int64 company) {
-  AlertSettings settings;
+struct CompanySettings {
+  AlertSettings alerts;
+  SpendCap cap;
+};
+
+CompanySettings settings_of(int64 company) {
+  CompanySettings settings;
   const Datum key = Int64GetDatum(company);
   if (settings_query.run(&key) == 0) return settings;
-  settings.included_thresholds = decimal_list(0, 1);
-  if (const auto budget = result_text(0, 2)) settings.monthly_budget = parse_decimal(*budget, "monthly_budget");
-  settings.budget_thresholds = decimal_list(0, 3);
+  settings.alerts.included_thresholds = decimal_list(0, 1);
+  if (const auto budget = result_text(0, 2)) settings.alerts.monthly_budget = parse_decimal(*budget, "monthly_budget");
+  settings.alerts.budget_thresholds = decimal_list(0, 3);
   bool is_null = false;
-  settings.alert_on_projection = DatumGetBool(result_datum(0, 4, &is_null));
+  settings.alerts.alert_on_projection = DatumGetBool(result_datum(0, 4, &is_null));
+  if (const auto amount = result_text(0, 5)) settings.cap.amount = parse_decimal(*amount, "cap_amount");
+  if (const auto minutes = result_text(0, 6)) settings.cap.minutes = parse_decimal(*minutes, "cap_minutes");
   return settings;
 }
 
@@ -263,7 +274,7 @@ void check_exactly(int64 company_id, const PendingCompany& changes, TimestampTz 
   call([] { PushActiveSnapshot(GetTransactionSnapshot()); });
   const std::optional<Company> company = company_by_id(company_id);
   if (company) {
-    const AlertSettings settings = settings_of(company_id);
+    const AlertSettings settings = settings_of(company_id).alerts;
     const DateADT today = local_date(as_of, company->timezone);
     const PeriodPlan current = period_plan_for(*company, today);
     std::vector<DateADT> starts;
@@ -436,12 +447,6 @@ Datum evaluate_alerts(FunctionCallInfo fcinfo) {
   PG_RETURN_VOID();
 }
 
-KeptQuery cap_query(R"SQL(
-SELECT s.cap_amount::pg_catalog.text, s.cap_minutes::pg_catalog.text FROM billing.alert_settings s
- WHERE s.company_id OPERATOR(pg_catalog.=) $1
-)SQL",
-                    {INT8OID});
-
 // billing.can_consume(company, minutes, as_of) -> (allowed, reason, marginal_cost, total_after,
 // minutes_left, amount_left, currency)
 Datum can_consume(FunctionCallInfo fcinfo) {
@@ -458,12 +463,7 @@ Datum can_consume(FunctionCallInfo fcinfo) {
   if (!period.config)
     throw BillingError(sqlstate::kNoDataFound, "company " + std::to_string(company.id) + " has no pricing plan valid on " +
                                                    date_iso(today, "day"));
-  SpendCap cap;
-  const Datum key = Int64GetDatum(company.id);
-  if (cap_query.run(&key) > 0) {
-    if (const auto amount = result_text(0, 1)) cap.amount = parse_decimal(*amount, "cap_amount");
-    if (const auto capped = result_text(0, 2)) cap.minutes = parse_decimal(*capped, "cap_minutes");
-  }
+  const SpendCap cap = settings_of(company.id).cap;
   const UsageFacts usage = usage_up_to(company.id, company.timezone, period.start, period.end, as_of);
   const ConsumeDecision decision = consume_decision(*period.config, usage, cap, minutes);
   const int minor_unit = currency_minor_unit(period.config->currency);
@@ -481,6 +481,49 @@ Datum can_consume(FunctionCallInfo fcinfo) {
   const Datum result = record_datum(fcinfo, values, nulls);
   spi_finish();
   return result;
+}
+
+// billing.budget_status(company, as_of) -> jsonb: the dashboard's budget card.
+Datum budget_status_sql(FunctionCallInfo fcinfo) {
+  if (PG_ARGISNULL(1)) throw BillingError(sqlstate::kNullValueNotAllowed, "as_of must not be NULL");
+  const std::optional<int64> requested = PG_ARGISNULL(0) ? std::nullopt : std::optional<int64>(PG_GETARG_INT64(0));
+  const TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(1);
+  if (TIMESTAMP_NOT_FINITE(as_of)) throw BillingError(sqlstate::kDatetimeFieldOverflow, "as_of must be a finite timestamp");
+  static const std::string api_name = "budget_status";
+  spi_connect();
+  const Company company = resolve_company(requested, &api_name);
+  const DateADT today = local_date(as_of, company.timezone);
+  const PeriodPlan period = period_plan_for(company, today);
+  if (!period.config)
+    throw BillingError(sqlstate::kNoDataFound, "company " + std::to_string(company.id) + " has no pricing plan valid on " +
+                                                   date_iso(today, "day"));
+  const CompanySettings settings = settings_of(company.id);
+  const UsageFacts usage = usage_up_to(company.id, company.timezone, period.start, period.end, as_of);
+  const PeriodFacts facts = period_facts(period.start, period.end, today);
+  const BudgetStatus status = budget_status(*period.config, facts, usage, settings.alerts.monthly_budget);
+  const int minor_unit = currency_minor_unit(period.config->currency);
+  const auto money = [&](const std::optional<Rational>& amount) {
+    return amount ? format_fixed(*amount, minor_unit) : std::string("null");
+  };
+  const auto percent = [](const std::optional<Rational>& value) {
+    return value ? format_fixed(*value, 2) : std::string("null");
+  };
+  const std::string document = json_object({
+      {"period", json_object({{"start", json_string(facts.start)}, {"end", json_string(facts.end)}})},
+      {"currency", json_string(period.config->currency)},
+      {"monthly_budget", money(settings.alerts.monthly_budget)},
+      {"total_cost", money(status.total_cost)},
+      {"projected_total", money(status.projected_total)},
+      {"used_percent", percent(status.used_percent)},
+      {"projected_percent", percent(status.projected_percent)},
+      {"budget_run_out", status.run_out_day
+                             ? json_string(date_iso(static_cast<DateADT>(period.start + *status.run_out_day - 1), "day"))
+                             : std::string("null")},
+      {"cap_amount", money(settings.cap.amount)},
+      {"cap_minutes", settings.cap.minutes ? format_exact(*settings.cap.minutes) : std::string("null")},
+  });
+  spi_finish();
+  return jsonb_datum(document);
 }
 
 }  // namespace
@@ -501,3 +544,4 @@ BILLING_SQL_FUNCTION(billing_check_alerts, billing::pg::check_alerts_trigger)
 BILLING_SQL_FUNCTION(billing_alert_settings_changed, billing::pg::settings_changed_trigger)
 BILLING_SQL_FUNCTION(billing_evaluate_alerts, billing::pg::evaluate_alerts)
 BILLING_SQL_FUNCTION(billing_can_consume, billing::pg::can_consume)
+BILLING_SQL_FUNCTION(billing_budget_status, billing::pg::budget_status_sql)

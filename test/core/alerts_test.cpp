@@ -120,6 +120,23 @@ TEST(Alerts, HeadroomNeverHidesACrossing) {
   }
 }
 
+TEST(Alerts, BudgetRunsOutOnTheDayItsProjectionReachesIt) {
+  // 600 minutes in 15 days: 40 a day. 49 + 0.15 * (40 k - 500) >= 100 from 40 k >= 840: k = 21.
+  const BudgetStatus status = budget_status(per_minute(), kJune15, usage(600 * 60), Rational(100));
+  EXPECT_EQ(status.total_cost, Rational(64));
+  EXPECT_EQ(*status.used_percent, Rational(64));
+  EXPECT_EQ(status.projected_total, Rational(154));
+  EXPECT_EQ(*status.projected_percent, Rational(154));
+  EXPECT_EQ(status.run_out_day, 21);
+  // Reached already: today; never within the period: none; no budget: none.
+  EXPECT_EQ(budget_status(per_minute(), kJune15, usage(600 * 60), Rational(60)).run_out_day, 15);
+  EXPECT_FALSE(budget_status(per_minute(), kJune15, usage(600 * 60), Rational(1000)).run_out_day);
+  const BudgetStatus none = budget_status(per_minute(), kJune15, usage(600 * 60), std::nullopt);
+  EXPECT_FALSE(none.used_percent);
+  EXPECT_FALSE(none.run_out_day);
+  EXPECT_THROW(budget_status(per_minute(), kJune15, usage(0), Rational(0)), BillingError);
+}
+
 TEST(Alerts, ConsumeWithinAndBeyondTheCaps) {
   SpendCap cap;
   cap.amount = Rational(70);

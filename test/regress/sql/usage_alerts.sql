@@ -92,6 +92,24 @@ SELECT * FROM billing.can_consume(91, 21, '2025-06-15 12:00+02');
 SELECT * FROM billing.can_consume(90, 5, '2025-06-15 12:00+02');
 SELECT regress.error_of($$SELECT * FROM billing.can_consume(91, -1, '2025-06-15 12:00+02')$$);
 SELECT regress.error_of($$SELECT * FROM billing.can_consume(91, NULL, '2025-06-15 12:00+02')$$);
+-- The budget card: June 2025 of company 90 (budget 60.00), seen on June 15.
+SELECT billing.budget_status(90, '2025-06-15 12:00+02');
+-- Its run-out day against an independent computation: the first day k of June whose usage at
+-- the average of the first 15 days, priced with numeric, reaches the budget (or NULL).
+UPDATE billing.alert_settings SET monthly_budget = 55.00 WHERE company_id = 91;
+SELECT (billing.budget_status(91, '2025-06-15 12:00+02') ->> 'budget_run_out')::date AS run_out,
+       (SELECT '2025-05-31'::date + k FROM generate_series(16, 30) AS k
+         WHERE (billing.price(p, 6000 / 60.0 * k / 15, 0)).total_cost >= 55.00 ORDER BY k LIMIT 1) AS independent
+  FROM billing.pricing_plans p WHERE p.company_id = 91;
+-- Seen on each day from June 10 (its only call) to 30, against the same independent computation.
+SELECT pg_catalog.count(*) AS days_checked,
+       pg_catalog.count(*) FILTER (WHERE (b ->> 'budget_run_out')::date IS DISTINCT FROM independent) AS differ
+  FROM (SELECT billing.budget_status(91, ('2025-05-31'::date + d + time '12:00') AT TIME ZONE 'Europe/Berlin') AS b,
+               (SELECT '2025-05-31'::date + k FROM generate_series(d, 30) AS k
+                 WHERE (billing.price(p, 100.0 * k / d, 0)).total_cost >= 55.00 ORDER BY k LIMIT 1) AS independent
+          FROM generate_series(10, 30) AS d, billing.pricing_plans p WHERE p.company_id = 91) AS x;
+SELECT regress.error_of($$SELECT billing.budget_status(91, NULL)$$);
+SELECT regress.error_of($$SELECT billing.budget_status(91, 'infinity')$$);
 -- On demand, and for a projection: evaluate_alerts() records what the trigger would.
 SELECT billing.evaluate_alerts(91, '2025-06-15 12:00+02');
 SELECT * FROM pg_temp.alerts(91);
@@ -101,6 +119,10 @@ CREATE ROLE alerts_viewer LOGIN IN ROLE billing_viewer;
 SELECT billing.grant_company_access('alerts_viewer', 91);
 SET ROLE alerts_viewer;
 SELECT kind, threshold, state FROM billing.company_alerts() ORDER BY kind, threshold;
+SELECT billing.budget_status(NULL, '2025-06-15 12:00+02') ->> 'monthly_budget' AS own_budget;
+SELECT monthly_budget, cap_amount FROM billing.alert_settings;
+SELECT webhook_secret FROM billing.alert_settings;
+SELECT billing.budget_status(90, '2025-06-15 12:00+02');
 SELECT pg_catalog.count(*) AS visible_alerts FROM billing.alerts;
 SELECT kind FROM billing.company_alerts(90);
 SELECT * FROM billing.alert_settings;
