@@ -122,6 +122,12 @@ SELECT kind, threshold, state FROM billing.company_alerts() ORDER BY kind, thres
 SELECT billing.budget_status(NULL, '2025-06-15 12:00+02') ->> 'monthly_budget' AS own_budget;
 SELECT monthly_budget, cap_amount FROM billing.alert_settings;
 SELECT webhook_secret FROM billing.alert_settings;
+SELECT webhook_url FROM billing.alert_settings;
+UPDATE billing.alert_settings SET monthly_budget = 1000000;
+INSERT INTO billing.alert_settings (company_id, webhook_url) VALUES (91, 'http://attacker.example/');
+UPDATE billing.alerts SET state = 'resolved';
+DELETE FROM billing.alert_events;
+SELECT * FROM billing.webhook_attempted(1, true);
 SELECT billing.budget_status(90, '2025-06-15 12:00+02');
 SELECT pg_catalog.count(*) AS visible_alerts FROM billing.alerts;
 SELECT kind FROM billing.company_alerts(90);
