@@ -271,7 +271,12 @@ void check_exactly(int64 company_id, const PendingCompany& changes, TimestampTz 
   const uint64 generation = current_generation();
   // Granted after the transactions it waited for committed: a new snapshot sees them (in READ
   // COMMITTED, the default; a REPEATABLE READ transaction sees its own snapshot, see docs).
-  call([] { PushActiveSnapshot(GetTransactionSnapshot()); });
+  // The command counter first: the snapshot then also sees this transaction's own last changes
+  // (an UPDATE of alert_settings checked at its commit reads the new row, not the old one).
+  call([] {
+    CommandCounterIncrement();
+    PushActiveSnapshot(GetTransactionSnapshot());
+  });
   const std::optional<Company> company = company_by_id(company_id);
   if (company) {
     const AlertSettings settings = settings_of(company_id).alerts;

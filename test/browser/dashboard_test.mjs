@@ -192,6 +192,53 @@ console.log("what the page showed:", JSON.stringify(shown));
     new Set(Object.values(colours)).size === Object.keys(colours).length, colours);
 }
 
+// --- budget and alerts: the card, the list and the banner equal /api/billing/alerts, and a
+// change of state reaches an open page within a poll
+{
+  const company = 3;
+  sql(`INSERT INTO billing.alert_settings (company_id, monthly_budget) VALUES (${company}, 1.00)
+       ON CONFLICT (company_id) DO UPDATE SET monthly_budget = excluded.monthly_budget`);
+  const token = newToken(company, "alerts");
+  const page = await openPage();
+  await signIn(page, token);
+  const expected = await page.evaluate(async (token) => {
+    const response = await fetch("/api/billing/alerts", { headers: { Authorization: `Bearer ${token}` }, cache: "no-store" });
+    const data = JSON.parse(await response.text(), (key, value, context) => (typeof value === "number" ? context.source : value)).data;
+    const decimals = (text) => (String(text).split(".")[1] || "").length;
+    const money = (text, currency) => new Intl.NumberFormat("en-US", { style: "currency", currency,
+      minimumFractionDigits: decimals(text), maximumFractionDigits: decimals(text) }).format(text);
+    const date = (text) => { const [y, m, d] = text.split("-").map(Number);
+      return new Intl.DateTimeFormat("en-US", { dateStyle: "medium", timeZone: "UTC" }).format(new Date(Date.UTC(y, m - 1, d))); };
+    return { amount: money(data.budget.monthly_budget, data.budget.currency),
+             runOut: data.budget.budget_run_out ? date(data.budget.budget_run_out) : null,
+             alerts: data.alerts.length,
+             firingBudget: data.alerts.filter((a) => a.kind === "budget" && a.state === "firing" &&
+                                                     a.period_start === data.budget.period.start).length };
+  }, token);
+  check("alerts: a budget of 1.00 fired the budget thresholds of the current period at once", expected.firingBudget === 3, expected);
+  check("alerts: the budget card shows the budget", (await textOf(page, "budget-amount")) === expected.amount,
+    { shown: await textOf(page, "budget-amount"), expected: expected.amount });
+  check("alerts: and the day it runs out", expected.runOut !== null && (await textOf(page, "budget-run-out")) === expected.runOut,
+    { shown: await textOf(page, "budget-run-out"), expected: expected.runOut });
+  const listed = await page.$$eval("#alert-list li .badge", (items) => items.length);
+  check("alerts: the list holds every alert of the API", listed === expected.alerts, { listed, expected: expected.alerts });
+  const banner = () => page.$eval("#alert-banner", (b) => (b.hidden ? "" : b.textContent));
+  check("alerts: the banner names the budget", (await banner()).includes("of the monthly budget"), await banner());
+  // Raised far above the usage: each budget alert is resolved at that commit; the open page follows.
+  sql(`UPDATE billing.alert_settings SET monthly_budget = 1000000 WHERE company_id = ${company}`);
+  let followed = false;
+  for (let i = 0; i < 80 && !followed; i += 1) {
+    await page.waitForTimeout(100);
+    followed = !(await banner()).includes("of the monthly budget");
+  }
+  check("alerts: a resolution reaches the open page within a poll", followed, await banner());
+  const resolved = await page.$$eval("#alert-list .badge-alert-resolved", (items) => items.length);
+  check("alerts: the resolved alerts are badged as such", resolved >= 3, resolved);
+  check("alerts: no script error", page.errors.length === 0, page.errors);
+  sql(`DELETE FROM billing.alert_settings WHERE company_id = ${company}`);
+  await page.context().close();
+}
+
 // --- sorting, period detail, CSV download, screenshots (English, desktop)
 {
   const token = newToken(1, "detail");

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 source scripts/common.sh
 binary=${1:-build/cmake/billing-gateway}
 [ -x "$binary" ] || { echo "no gateway binary at $binary (build it with cmake first)"; exit 1; }
-CLUSTER_PORT=${WEBHOOK_CLUSTER_PORT:-54334} start_cluster webhooks \
+CLUSTER_PORT=${WEBHOOK_CLUSTER_PORT:-54337} start_cluster webhooks \
   -c shared_preload_libraries=company_billing -c billing.database=webhook_test
 psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 createdb webhook_test

@@ -425,7 +425,59 @@
     }
   }
 
+  // The budget card, the recent alerts, and a banner for the alerts firing in the current period.
+  function renderAlerts() {
+    const alerts = state.data.alerts;
+    if (!alerts) return;
+    const budget = alerts.budget;
+    const hasBudget = budget.monthly_budget !== null;
+    $("no-budget").hidden = hasBudget;
+    $("budget-figures").hidden = !hasBudget;
+    if (hasBudget) {
+      setText("budget-amount", format.money(budget.monthly_budget, budget.currency));
+      setText("budget-projected", format.money(budget.projected_total, budget.currency));
+      setText("budget-run-out", budget.budget_run_out ? format.date(budget.budget_run_out) : format.text("budgetNotReached"));
+      const percent = Number(budget.used_percent);  // the bar's width only; the figures stay text
+      $("budget-bar").style.width = `${Math.min(percent, 100)}%`;
+      $("budget-progress").setAttribute("aria-valuenow", String(Math.min(percent, 100)));
+      $("budget-progress").classList.toggle("over", percent >= 100);
+      setText("budget-label", format.text("budgetLabel", {
+        used: format.money(budget.total_cost, budget.currency), budget: format.money(budget.monthly_budget, budget.currency),
+        percent: format.number(budget.used_percent),
+      }));
+    }
+    $("spend-cap").hidden = budget.cap_amount === null;
+    if (budget.cap_amount !== null) setText("spend-cap", format.text("spendCap", { cap: format.money(budget.cap_amount, budget.currency) }));
+    const describe = (alert) => format.text(alert.kind, { threshold: format.number(alert.threshold) });
+    const list = $("alert-list");
+    list.replaceChildren();
+    const current = alerts.alerts.filter((alert) => alert.period_start === budget.period.start);
+    for (const alert of alerts.alerts) {
+      const item = document.createElement("li");
+      const what = document.createElement("span");
+      what.textContent = describe(alert);
+      const line = document.createElement("span");
+      line.className = "subtle";
+      line.textContent = format.text("alertLine", {
+        period: format.text("periodRange", { start: format.date(alert.period_start), end: format.date(alert.period_end) }),
+        value: format.number(alert.value),
+      });
+      item.append(what, badge(format.text(alert.state), `alert-${alert.state}`), line);
+      list.append(item);
+    }
+    if (current.length === 0) {
+      const item = document.createElement("li");
+      item.className = "subtle";
+      item.textContent = format.text("noAlerts");
+      list.prepend(item);
+    }
+    const firing = current.filter((alert) => alert.state === "firing");
+    $("alert-banner").hidden = firing.length === 0;
+    if (firing.length > 0) setText("alert-banner", format.text("alertBanner", { alert: firing.map(describe).join("; ") }));
+  }
+
   function renderAll() {
+    renderAlerts();
     renderCurrent();
     renderTrends();
     renderUpcoming();
@@ -443,7 +495,7 @@
   async function loadAll() {
     showMessage("");
     try {
-      const [current, trends, upcoming, payment, history, plans, forecast, anomalies, analytics] = await Promise.all([
+      const [current, trends, upcoming, payment, history, plans, forecast, anomalies, analytics, alerts] = await Promise.all([
         api("/api/billing/usage/current"),
         api("/api/billing/usage/trends?months=6"),
         api("/api/billing/upcoming-charges"),
@@ -453,11 +505,13 @@
         api("/api/billing/usage/forecast"),
         api("/api/billing/usage/anomalies?days=28"),
         api("/api/billing/usage/analytics"),
+        api("/api/billing/alerts"),
       ]);
       state.data = { current: current.data, trends: trends.data, upcoming: upcoming.data,
                      payment: payment.data, history: history.data, plans: plans.data, forecast: forecast.data,
-                     anomalies: anomalies.data, analytics: analytics.data };
+                     anomalies: anomalies.data, analytics: analytics.data, alerts: alerts.data };
       state.etag = current.etag;
+      state.alertsEtag = alerts.etag;
       showDashboard(true);
       renderAll();
       schedulePoll(POLL_MS);
@@ -481,6 +535,13 @@
         state.data.current = result.data;
         state.etag = result.etag;
         renderCurrent();
+      }
+      // An alert recorded since: the banner and list follow within one poll.
+      const alerts = await api("/api/billing/alerts", state.alertsEtag);
+      if (!alerts.notModified) {
+        state.data.alerts = alerts.data;
+        state.alertsEtag = alerts.etag;
+        renderAlerts();
       }
       showMessage("");
       schedulePoll(POLL_MS);

@@ -52,6 +52,13 @@ const TEXTS = {
     hourRange: "{hour}:00",
     currentPlan: "Your plan", per_minute: "Per minute", per_appointment: "Per appointment", package: "Package",
     combined: "Combined",
+    budgetTitle: "Budget and alerts", noBudget: "No monthly budget is set.", monthlyBudget: "Monthly budget",
+    budgetProjected: "Projected period total", budgetRunOut: "Budget runs out", budgetNotReached: "not this period",
+    budgetLabel: "{used} of {budget} used ({percent} %)", spendCap: "Spending cap: {cap}",
+    recentAlerts: "Recent alerts", noAlerts: "No alerts in this period.", firing: "Active", resolved: "Resolved",
+    included_minutes: "{threshold} % of the included minutes", included_appointments: "{threshold} % of the included appointments",
+    budget: "{threshold} % of the monthly budget", projected_budget: "The projected total exceeds the budget",
+    alertBanner: "Alert: {alert}.", alertLine: "{period}, at {value} %",
   },
   de: {
     title: "Nutzung und Abrechnung", language: "Sprache", refresh: "Aktualisieren", signOut: "Abmelden",
@@ -101,6 +108,13 @@ const TEXTS = {
     hourRange: "{hour}:00 Uhr",
     currentPlan: "Ihr Tarif", per_minute: "Pro Minute", per_appointment: "Pro Termin", package: "Paket",
     combined: "Kombiniert",
+    budgetTitle: "Budget und Hinweise", noBudget: "Kein Monatsbudget festgelegt.", monthlyBudget: "Monatsbudget",
+    budgetProjected: "Hochgerechnete Periodensumme", budgetRunOut: "Budget aufgebraucht am", budgetNotReached: "nicht in dieser Periode",
+    budgetLabel: "{used} von {budget} verbraucht ({percent} %)", spendCap: "Ausgabenlimit: {cap}",
+    recentAlerts: "Letzte Hinweise", noAlerts: "Keine Hinweise in dieser Periode.", firing: "Aktiv", resolved: "Behoben",
+    included_minutes: "{threshold} % der Inklusivminuten", included_appointments: "{threshold} % der Inklusivtermine",
+    budget: "{threshold} % des Monatsbudgets", projected_budget: "Die Hochrechnung übersteigt das Budget",
+    alertBanner: "Hinweis: {alert}.", alertLine: "{period}, bei {value} %",
   },
 };
 

@@ -97,6 +97,8 @@ SELECT billing.budget_status(90, '2025-06-15 12:00+02');
 -- Its run-out day against an independent computation: the first day k of June whose usage at
 -- the average of the first 15 days, priced with numeric, reaches the budget (or NULL).
 UPDATE billing.alert_settings SET monthly_budget = 55.00 WHERE company_id = 91;
+-- (An UPDATE of the settings is checked at its commit with the new row: raising a budget
+-- resolves what it no longer reaches, below.)
 SELECT (billing.budget_status(91, '2025-06-15 12:00+02') ->> 'budget_run_out')::date AS run_out,
        (SELECT '2025-05-31'::date + k FROM generate_series(16, 30) AS k
          WHERE (billing.price(p, 6000 / 60.0 * k / 15, 0)).total_cost >= 55.00 ORDER BY k LIMIT 1) AS independent
@@ -110,6 +112,10 @@ SELECT pg_catalog.count(*) AS days_checked,
           FROM generate_series(10, 30) AS d, billing.pricing_plans p WHERE p.company_id = 91) AS x;
 SELECT regress.error_of($$SELECT billing.budget_status(91, NULL)$$);
 SELECT regress.error_of($$SELECT billing.budget_status(91, 'infinity')$$);
+UPDATE billing.alert_settings SET monthly_budget = 1000000 WHERE company_id = 91;
+SELECT * FROM pg_temp.alerts(91) WHERE kind IN ('budget', 'projected_budget');
+UPDATE billing.alert_settings SET monthly_budget = 55.00 WHERE company_id = 91;
+SELECT * FROM pg_temp.alerts(91) WHERE kind IN ('budget', 'projected_budget');
 -- On demand, and for a projection: evaluate_alerts() records what the trigger would.
 SELECT billing.evaluate_alerts(91, '2025-06-15 12:00+02');
 SELECT * FROM pg_temp.alerts(91);
