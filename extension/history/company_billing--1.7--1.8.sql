@@ -144,15 +144,14 @@ AS 'MODULE_PATHNAME', 'billing_budget_status';
 COMMENT ON FUNCTION billing.budget_status(bigint, timestamptz) IS
     'The budget card: cost so far and projected against the monthly budget, its run-out day, the spend cap';
 
--- A company's alerts, newest change first (the dashboard's list).
-CREATE FUNCTION billing.company_alerts(company bigint DEFAULT NULL, max_rows integer DEFAULT 20)
+-- A company's alerts, newest change first (the dashboard's list): the body of the audited API
+-- function below (src/pg/api_call.cpp resolves the company first).
+CREATE FUNCTION billing._company_alerts_impl(company bigint, max_rows integer)
 RETURNS TABLE (id bigint, period_start date, period_end date, kind text, threshold numeric, state text,
                value numeric, fired_at timestamptz, resolved_at timestamptz, times_fired integer)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    resolved bigint := billing.resolve_company(company);
 BEGIN
     IF max_rows IS NULL OR max_rows < 1 OR max_rows > 1000 THEN
         RAISE EXCEPTION 'max_rows must lie between 1 and 1000' USING ERRCODE = '22023';
@@ -161,11 +160,19 @@ BEGIN
     SELECT a.id, a.period_start, a.period_end, a.kind, a.threshold, a.state, a.value, a.fired_at, a.resolved_at,
            a.times_fired
       FROM billing.alerts a
-     WHERE a.company_id = resolved
+     WHERE a.company_id = company
      ORDER BY GREATEST(a.fired_at, COALESCE(a.resolved_at, a.fired_at)) DESC, a.id DESC
      LIMIT max_rows;
 END
 $$;
+
+CREATE FUNCTION billing.company_alerts(company bigint DEFAULT NULL, max_rows integer DEFAULT 20)
+RETURNS TABLE (id bigint, period_start date, period_end date, kind text, threshold numeric, state text,
+               value numeric, fired_at timestamptz, resolved_at timestamptz, times_fired integer)
+LANGUAGE C STABLE
+AS 'MODULE_PATHNAME', 'billing_api_call';
+COMMENT ON FUNCTION billing.company_alerts(bigint, integer) IS
+    'The company''s usage alerts, newest change first';
 
 -- The gateway's side of the outbox: due deliveries, locked for this transaction (SKIP LOCKED:
 -- several gateways share the work), with what a signature needs.
@@ -278,7 +285,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON billing.alert_settings, billing.alerts, 
 GRANT USAGE ON SEQUENCE billing.alerts_id_seq, billing.alert_events_id_seq, billing.webhook_deliveries_id_seq
     TO billing_admin;
 REVOKE ALL ON FUNCTION billing._alert_event_body(text, billing.alerts), billing._check_alerts(),
-    billing._alert_settings_changed() FROM PUBLIC;
+    billing._alert_settings_changed(), billing._company_alerts_impl(bigint, integer) FROM PUBLIC;
 
 -- diagnose(): the webhook_deliveries check (extension/src/70_dashboard.sql).
 CREATE OR REPLACE FUNCTION billing._diagnose_impl(company bigint, as_of timestamptz)

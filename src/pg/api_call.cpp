@@ -67,6 +67,7 @@ constexpr ApiSpec kApis[] = {
     {"usage_forecast", Scope::kCompany, true, "_usage_forecast_impl", true, false},
     {"usage_anomalies", Scope::kCompany, true, "_usage_anomalies_impl", false, false},
     {"usage_analytics", Scope::kCompany, true, "_usage_analytics_impl", false, false},
+    {"company_alerts", Scope::kCompany, true, "_company_alerts_impl", false, false},
     {"period_detail", Scope::kPeriod, true, "_period_detail_impl", false, false},
     {"period_csv_lines", Scope::kPeriod, true, "_period_csv_lines_impl", false, false},
     {"period_csv", Scope::kPeriod, true, "_period_csv_lines_impl", false, true},

@@ -143,5 +143,9 @@ SELECT * FROM billing.due_webhooks();
 SELECT billing.evaluate_alerts(91);
 SELECT * FROM billing.can_consume(91, 1);
 RESET ROLE;
+-- The viewer's reads are audited, the refused one too.
+SELECT billing.audit_flush_wait();
+SELECT company_id, function_name, pg_catalog.sum(reads) AS reads FROM billing.audit_log
+ WHERE current_user_name = 'alerts_viewer' GROUP BY 1, 2 ORDER BY 1, 2;
 DROP OWNED BY alerts_viewer;
 DROP ROLE alerts_viewer;
