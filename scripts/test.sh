@@ -132,6 +132,7 @@ if [ "$admitted" = "100" ]; then count 1 0 "limiter concurrency"; else count 0 1
 SCRIPT_SUITES=(
   "pg_dump / pg_restore round trip|test/dump_restore.sh"
   "upgrades from every released version|test/upgrade.sh"
+  "alerts under 8 concurrent writers: exactly once, corrections, against the raw calls (pgbench)|test/alerts_concurrency.sh"
   "period CSV byte for byte through psql and psycopg2 (README recipes)|test/csv_bytes.sh"
   "HTTP gateway from outside: endpoints, tokens, statuses, limits, restarts, malformed requests (a cluster of its own)|test/gateway/http_api.sh build/cmake/billing-gateway"
   "HTTP gateway under AddressSanitizer and UndefinedBehaviorSanitizer|test/gateway/http_api.sh build/asan/billing-gateway"

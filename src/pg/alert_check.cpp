@@ -266,8 +266,11 @@ PeriodCheck check_period(const Company& company, const PeriodPlan& period, DateA
 
 // The exact check of a company: every period its pending days fall in (none in the future),
 // and its current period. Holds the company's lock in exclusive mode until the transaction ends.
-void check_exactly(int64 company_id, const PendingCompany& changes, TimestampTz as_of) {
+// Without `as_of`, the clock once the lock is granted: a writer that started while this one
+// waited, and committed first, recorded its calls at a later now(), and they count.
+void check_exactly(int64 company_id, const PendingCompany& changes, std::optional<TimestampTz> requested_as_of) {
   lock_company(company_id, ExclusiveLock);
+  const TimestampTz as_of = requested_as_of ? *requested_as_of : GetCurrentTimestamp();
   const uint64 generation = current_generation();
   // Granted after the transactions it waited for committed: a new snapshot sees them (in READ
   // COMMITTED, the default; a REPEATABLE READ transaction sees its own snapshot, see docs).
@@ -292,13 +295,18 @@ void check_exactly(int64 company_id, const PendingCompany& changes, TimestampTz 
       (void)check_period(*company, period, today, as_of, settings);
     }
     const auto [usage, room] = check_period(*company, current, today, as_of, settings);
+    // The room counts from the usage as of now; what the skipped writers add to is everything the
+    // period's rollup holds, calls dated later in the period too (they count once their time
+    // comes, without a write): an upper bound at every later instant.
+    const UsageFacts held = usage_up_to(company_id, company->timezone, current.start, current.end, DT_NOEND);
     const int64 seconds = static_cast<int64>(usage.total_seconds);
     AlertEntry* entry = entry_of(company_id);
     if (entry != nullptr)
       updates.push_back({entry, generation, current.start, current.end,
-                       local_day_instants(current.end, company->timezone).after_last, seconds, usage.appointments,
-                       saturating_add(seconds, room.extra_seconds),
-                       saturating_add(usage.appointments, room.extra_appointments)});
+                         local_day_instants(current.end, company->timezone).after_last,
+                         static_cast<int64>(held.total_seconds), held.appointments,
+                         saturating_add(seconds, room.extra_seconds),
+                         saturating_add(usage.appointments, room.extra_appointments)});
   }
   call([] { PopActiveSnapshot(); });
 }
@@ -349,7 +357,7 @@ void check_pending(TimestampTz now) {
     const int64 company = first->first;
     const PendingCompany changes = std::move(first->second);
     pending.erase(first);
-    if (!skip_check(company, changes, now)) check_exactly(company, changes, now);
+    if (!skip_check(company, changes, now)) check_exactly(company, changes, std::nullopt);
   }
 }
 
