@@ -56,11 +56,11 @@ once, select1, consume = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
 v = [float(x) for x in sys.argv[4:]]
 mean = lambda xs: sum(xs) / len(xs)
 print(f"alerts recorded once each: {once}")
-print(f"{'scenario':48} {'tps':>9}  ratio")
+print(f"{'scenario':56} {'tps':>9}  ratio")
 for name, on, off in (("record_call, company past its thresholds", v[0:3], v[3:6]),
                       ("record_call, company far below its thresholds", v[6:9], v[9:12])):
-    print(f"{name + ', with alerts':48} {mean(on):9.0f}  {mean(on) / mean(off):.3f} x without")
-    print(f"{name + ', without':48} {mean(off):9.0f}")
-print(f"{'SELECT 1, 2 clients (baseline)':48} {select1:9.0f}")
-print(f"{'can_consume(3, 5), 2 clients':48} {consume:9.0f}  {consume / select1:.3f} x SELECT 1")
+    print(f"{name + ', with alerts':56} {mean(on):9.0f}  {mean(on) / mean(off):.3f} x without")
+    print(f"{name + ', without':56} {mean(off):9.0f}")
+print(f"{'SELECT 1, 2 clients (baseline)':56} {select1:9.0f}")
+print(f"{'can_consume(3, 5), 2 clients':56} {consume:9.0f}  {consume / select1:.3f} x SELECT 1")
 PY

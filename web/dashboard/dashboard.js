@@ -6,6 +6,7 @@
 
 (() => {
   const POLL_MS = 3000;  // the card follows new usage within this (plus one request)
+  const ALERTS_EVERY = 10;  // polls between two looks at the alerts when the usage did not change
   const $ = (id) => document.getElementById(id);
   const state = {
     token: sessionStorage.getItem("billing.token"),
@@ -536,12 +537,16 @@
         state.etag = result.etag;
         renderCurrent();
       }
-      // An alert recorded since: the banner and list follow within one poll.
-      const alerts = await api("/api/billing/alerts", state.alertsEtag);
-      if (!alerts.notModified) {
-        state.data.alerts = alerts.data;
-        state.alertsEtag = alerts.etag;
-        renderAlerts();
+      // Alerts change with the usage (then at once), or with their settings (then every
+      // ALERTS_EVERY polls): 25 of the token's 60 requests a minute for both.
+      state.polls = (state.polls || 0) + 1;
+      if (!result.notModified || state.polls % ALERTS_EVERY === 0) {
+        const alerts = await api("/api/billing/alerts", state.alertsEtag);
+        if (!alerts.notModified) {
+          state.data.alerts = alerts.data;
+          state.alertsEtag = alerts.etag;
+          renderAlerts();
+        }
       }
       showMessage("");
       schedulePoll(POLL_MS);
