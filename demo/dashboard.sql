@@ -73,5 +73,15 @@ SELECT p.start_date, p.end_date, a #>> '{calls,total}' AS calls, a ->> 'conversi
        billing.usage_analytics(3, p.start_date, p.end_date) AS a;
 
 \echo
+\echo '== Alerts: a monthly budget of 150.00 and a spend cap of 200.00 for company 1, checked at once'
+INSERT INTO billing.alert_settings (company_id, monthly_budget, cap_amount) VALUES (1, 150.00, 200.00);
+SELECT period_start, kind, threshold, state, value, times_fired FROM billing.company_alerts(1, 8);
+\echo '== Its budget card: SELECT billing.budget_status(1);'
+SELECT b ->> 'monthly_budget' AS budget, b ->> 'total_cost' AS so_far, b ->> 'used_percent' AS used_percent,
+       b ->> 'projected_total' AS projected, b ->> 'budget_run_out' AS runs_out FROM billing.budget_status(1) AS b;
+\echo '== Before answering a 15-minute call: SELECT * FROM billing.can_consume(1, 15);'
+SELECT * FROM billing.can_consume(1, 15);
+
+\echo
 \echo '== Troubleshooting: SELECT * FROM billing.diagnose(1);'
 SELECT * FROM billing.diagnose(1);

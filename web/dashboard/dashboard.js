@@ -463,7 +463,12 @@
         period: format.text("periodRange", { start: format.date(alert.period_start), end: format.date(alert.period_end) }),
         value: format.number(alert.value),
       });
-      item.append(what, badge(format.text(alert.state), `alert-${alert.state}`), line);
+      // Active and resolved say what holds now: for an ended period, a firing alert was reached.
+      const ended = alert.period_start !== budget.period.start;
+      const state = ended && alert.state === "firing" ? "reached" : alert.state;
+      what.className = "alert-what";
+      line.classList.add("alert-when");
+      item.append(what, badge(format.text(state), `alert-${state}`), line);
       list.append(item);
     }
     if (current.length === 0) {
