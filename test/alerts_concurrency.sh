@@ -5,7 +5,8 @@
 #      thresholds; each is recorded once, with one event;
 #   2. growth and corrections at once (calls recorded and deleted for 5 s): at the end every
 #      threshold is firing exactly when the usage reaches it, and each alert's events alternate
-#      fired, resolved, fired ... with times_fired the number of fired events.
+#      fired, resolved, fired ... with times_fired the number of fired events;
+#   3. one INSERT of calls for 7,000 companies beside the writers: each crosses once.
 # Runs against the cluster of PGHOST/PGPORT (the test command's regression cluster).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -94,8 +95,28 @@ SQL
 )
 report "corrections: every threshold firing exactly when the raw usage reaches it, histories alternate ($final)" \
   "$([[ "$final" =~ \ 0\ states\ wrong,\ 0\ histories\ wrong, ]] && echo t || echo f)" "$final"
+# 3. One INSERT of calls for 7,000 companies, each crossing 80%, while 8 writers record calls of
+# company 1: one lock for all of them (not 7,000 in a lock table of 6,400), each alert once.
+psql <<'SQL'
+INSERT INTO billing.companies (id, name, timezone) SELECT 1000 + i, 'Bulk ' || i, 'Asia/Tokyo' FROM generate_series(1, 7000) AS i;
+INSERT INTO billing.pricing_plans (company_id, pricing_model, base_fee, included_minutes, overage_per_minute,
+                                   per_appointment_rate, valid_from)
+SELECT 1000 + i, 'per_minute', 10.00, 10, 0.15, 2.00, '2020-01-01' FROM generate_series(1, 7000) AS i;
+SQL
+"$(pg_bindir)/pgbench" -n -c 8 -j 2 -T 4 -f build/alerts_growth.sql "$db" >build/alerts_pgbench_bulk.log 2>&1 &
+writers=$!
+bulk_ok=t
+psql -c "INSERT INTO billing.calls (company_id, external_id, started_at, duration_sec, status)
+         SELECT 1000 + i, 'bulk-' || i, now(), 480, 'completed' FROM generate_series(1, 7000) AS i" >build/alerts_bulk.log 2>&1 || bulk_ok=f
+wait "$writers" || true
+report "bulk: one INSERT for 7,000 companies commits beside 8 writers" "$bulk_ok" "$(cat build/alerts_bulk.log)"
+bulk=$(psql -At -c "SELECT count(*) || ' alerts, ' || count(*) FILTER (WHERE times_fired <> 1) || ' not once'
+                      FROM billing.alerts WHERE company_id > 1000 AND kind = 'included_minutes'")
+report "bulk: 7,000 alerts at 80%, each once ($bulk)" "$([ "$bulk" = "7000 alerts, 0 not once" ] && echo t || echo f)" "$bulk"
+writers_ok=$(grep -qi "aborted\|deadlock\|ERROR" build/alerts_pgbench_bulk.log && echo f || echo t)
+report "bulk: the writers beside it without an error" "$writers_ok" "$(tail -n 5 build/alerts_pgbench_bulk.log)"
 rollup=$(psql -At -c "SELECT count(*) FROM billing.verify_usage_daily()")
 report "the rollup equals the raw rows" "$([ "$rollup" = 0 ] && echo t || echo f)" "$rollup rows differ"
 [ "${KEEP:-}" ] || dropdb "$db"
-echo "$((5 - failed)) passed, $failed failed"
+echo "$((8 - failed)) passed, $failed failed"
 [ "$failed" -eq 0 ]

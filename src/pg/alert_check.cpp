@@ -51,8 +51,13 @@ namespace billing::pg {
 namespace {
 
 constexpr int64 kUnbounded = std::numeric_limits<int64>::max();
-// The advisory lock's fourth field: pg_advisory_lock() uses 1 and 2, so ours never collide.
-constexpr uint16 kAlertLockField = 0xB1;
+// The advisory locks' fourth field: pg_advisory_lock() uses 1 and 2, so ours never collide.
+constexpr uint16 kCompanyLockField = 0xB1;  // one company's alert lock
+constexpr uint16 kAllLockField = 0xB2;      // every company's: share for most, exclusive for bulk
+// A transaction that changed more companies checks them all under the exclusive lock of every
+// company instead of one lock each: the server's lock table holds max_locks_per_transaction x
+// max_connections locks in all, and a COPY of 20,000 companies' calls would fill it.
+constexpr size_t kMostCompanyLocks = 256;
 
 struct DayDelta {
   int64 seconds = 0;
@@ -82,6 +87,9 @@ struct EntryUpdate {
 };
 std::vector<EntryUpdate> updates;
 bool settings_changed = false;
+// A savepoint rolled back after an exact check may have taken its alert rows with it: its entry
+// updates are then dropped (the entries made stale), never applied.
+bool subtransaction_aborted = false;
 
 int64 saturating_add(int64 a, int64 b) {
   if (b > 0 && a > kUnbounded - b) return kUnbounded;
@@ -117,22 +125,31 @@ uint64 current_generation() {
   return shared == nullptr ? 0 : pg_atomic_read_u64(shared->alert_generation);
 }
 
-LOCKTAG alert_lock_tag(int64 company) {
+LOCKTAG alert_lock_tag(int64 company, uint16 field) {
   LOCKTAG tag;
   SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(static_cast<uint64>(company) >> 32),
-                       static_cast<uint32>(company), kAlertLockField);
+                       static_cast<uint32>(company), field);
   return tag;
 }
 
 void lock_company(int64 company, LOCKMODE mode) {
-  const LOCKTAG tag = alert_lock_tag(company);
+  const LOCKTAG tag = alert_lock_tag(company, kCompanyLockField);
   call([&] { (void)LockAcquire(&tag, mode, false, false); });
 }
 
 void unlock_company(int64 company, LOCKMODE mode) {
-  const LOCKTAG tag = alert_lock_tag(company);
+  const LOCKTAG tag = alert_lock_tag(company, kCompanyLockField);
   call([&] { (void)LockRelease(&tag, mode, false); });
 }
+
+void lock_all_companies(LOCKMODE mode) {
+  const LOCKTAG tag = alert_lock_tag(0, kAllLockField);
+  call([&] { (void)LockAcquire(&tag, mode, false, false); });
+}
+
+// How the companies of a transaction are locked: each by its own lock (under every company's in
+// share mode), or all at once by every company's in exclusive mode.
+enum class Locking { kEachCompany, kAllCompanies };
 
 // ---- The exact check ----------------------------------------------------------------------
 
@@ -268,8 +285,9 @@ PeriodCheck check_period(const Company& company, const PeriodPlan& period, DateA
 // and its current period. Holds the company's lock in exclusive mode until the transaction ends.
 // Without `as_of`, the clock once the lock is granted: a writer that started while this one
 // waited, and committed first, recorded its calls at a later now(), and they count.
-void check_exactly(int64 company_id, const PendingCompany& changes, std::optional<TimestampTz> requested_as_of) {
-  lock_company(company_id, ExclusiveLock);
+void check_exactly(int64 company_id, const PendingCompany& changes, std::optional<TimestampTz> requested_as_of,
+                   Locking locking) {
+  if (locking == Locking::kEachCompany) lock_company(company_id, ExclusiveLock);
   const TimestampTz as_of = requested_as_of ? *requested_as_of : GetCurrentTimestamp();
   const uint64 generation = current_generation();
   // Granted after the transactions it waited for committed: a new snapshot sees them (in READ
@@ -314,11 +332,11 @@ void check_exactly(int64 company_id, const PendingCompany& changes, std::optiona
 // Whether the change can commit without an exact check: it only grows usage, the company's
 // entry is current, and committed plus in flight plus this change stay within the headroom.
 // Takes the share lock first, so that no exact check runs between the test and the commit.
-bool skip_check(int64 company, const PendingCompany& changes, TimestampTz now) {
+bool skip_check(int64 company, const PendingCompany& changes, TimestampTz now, Locking locking) {
   if (changes.force) return false;
   AlertEntry* entry = entry_of(company);
   if (entry == nullptr) return false;
-  lock_company(company, ShareLock);
+  if (locking == Locking::kEachCompany) lock_company(company, ShareLock);
   const uint64 generation = current_generation();
   bool skipped = false;
   SpinLockAcquire(&entry->mutex);
@@ -346,18 +364,20 @@ bool skip_check(int64 company, const PendingCompany& changes, TimestampTz now) {
     }
   }
   SpinLockRelease(&entry->mutex);
-  if (!skipped) unlock_company(company, ShareLock);
+  if (!skipped && locking == Locking::kEachCompany) unlock_company(company, ShareLock);
   return skipped;
 }
 
 void check_pending(TimestampTz now) {
+  const Locking locking = pending.size() > kMostCompanyLocks ? Locking::kAllCompanies : Locking::kEachCompany;
+  lock_all_companies(locking == Locking::kAllCompanies ? ExclusiveLock : ShareLock);
   // In company order, as every transaction takes the locks: no deadlock between two checks.
   while (!pending.empty()) {
     const auto first = pending.begin();
     const int64 company = first->first;
     const PendingCompany changes = std::move(first->second);
     pending.erase(first);
-    if (!skip_check(company, changes, now)) check_exactly(company, changes, std::nullopt);
+    if (!skip_check(company, changes, now, locking)) check_exactly(company, changes, std::nullopt, locking);
   }
 }
 
@@ -387,6 +407,11 @@ void at_transaction_end(XactEvent event, void*) {
       for (const EntryUpdate& update : updates) {
         AlertEntry* entry = update.entry;
         SpinLockAcquire(&entry->mutex);
+        if (subtransaction_aborted) {
+          entry->valid = false;
+          SpinLockRelease(&entry->mutex);
+          continue;
+        }
         entry->generation = update.generation;
         entry->valid = true;
         entry->start = update.start;
@@ -406,6 +431,11 @@ void at_transaction_end(XactEvent event, void*) {
   reservations.clear();
   updates.clear();
   settings_changed = false;
+  subtransaction_aborted = false;
+}
+
+void at_subtransaction_end(SubXactEvent event, SubTransactionId, SubTransactionId, void*) {
+  if (event == SUBXACT_EVENT_ABORT_SUB) subtransaction_aborted = true;
 }
 
 // ---- SQL entry points -----------------------------------------------------------------------
@@ -455,7 +485,8 @@ Datum evaluate_alerts(FunctionCallInfo fcinfo) {
     throw BillingError(sqlstate::kInvalidParameterValue, "company " + std::to_string(company) + " does not exist");
   PendingCompany changes;
   changes.force = true;
-  check_exactly(company, changes, as_of);
+  lock_all_companies(ShareLock);
+  check_exactly(company, changes, as_of, Locking::kEachCompany);
   spi_finish();
   PG_RETURN_VOID();
 }
@@ -549,6 +580,7 @@ void note_usage_change(int64 company, DateADT day, int64 seconds, int64 appointm
 
 void register_alert_callbacks() {
   RegisterXactCallback(at_transaction_end, nullptr);
+  RegisterSubXactCallback(at_subtransaction_end, nullptr);
 }
 
 }  // namespace billing::pg

@@ -37,6 +37,24 @@ DELETE FROM billing.calls WHERE company_id = 90 AND external_id IN ('a5', 'a6');
 SELECT * FROM pg_temp.alerts(90);
 SELECT billing.record_call(90, 'a7', '2025-06-05 10:00+02', 1300);
 SELECT * FROM pg_temp.alerts(90);
+-- A check inside a savepoint that is rolled back (the check at the end of each statement, with
+-- SET CONSTRAINTS ... IMMEDIATE) takes its alert with it, and what it learnt too: the next
+-- crossing is recorded. (The current period: calls at now().)
+INSERT INTO billing.companies (id, name, timezone) VALUES (92, 'Savepoint Praxis', 'Europe/Berlin');
+INSERT INTO billing.pricing_plans (company_id, pricing_model, base_fee, included_minutes, overage_per_minute,
+                                   per_appointment_rate, valid_from)
+VALUES (92, 'per_minute', 49.00, 100, 0.15, 2.00, '2020-01-01');
+SELECT billing.record_call(92, 's1', now(), 4740);  -- 79 minutes
+BEGIN;
+SET CONSTRAINTS billing.usage_daily_alerts IMMEDIATE;
+SAVEPOINT before_call;
+SELECT billing.record_call(92, 's2', now(), 60);
+SELECT pg_catalog.count(*) AS alerts_in_savepoint FROM billing.alerts WHERE company_id = 92;
+ROLLBACK TO SAVEPOINT before_call;
+COMMIT;
+SELECT pg_catalog.count(*) AS alerts_after_rollback FROM billing.alerts WHERE company_id = 92;
+SELECT billing.record_call(92, 's3', now(), 60);
+SELECT kind, threshold, state, times_fired FROM billing.alerts WHERE company_id = 92;
 -- The outbox: one event per change of state, in order.
 SELECT e.event, e.body -> 'alert' ->> 'kind' AS kind, e.body -> 'alert' ->> 'threshold' AS threshold,
        e.body -> 'alert' -> 'period' AS period
