@@ -65,6 +65,31 @@ SELECT attack.attack('the app verifies every company''s call profile', 'atk_app'
 SELECT attack.attack('the app writes the call profile', 'atk_app', '1', $$UPDATE billing.usage_profile SET completed_seconds = 0 RETURNING 1$$, '42501');
 SELECT attack.attack('a viewer inserts a call profile row', 'atk_viewer_a', NULL, $$INSERT INTO billing.usage_profile VALUES (1, '2025-05-10', 9, '{}', '{}', '{}', 0)$$, '42501');
 
+-- Alerts: the webhook and its secret, budgets, the outbox, other companies' alerts, forged or
+-- resolved alerts, the exact check and the spend cap.
+INSERT INTO billing.alert_settings (company_id, monthly_budget, webhook_url)
+VALUES (1, 10.00, 'http://127.0.0.1:9/one'), (2, 10.00, 'http://127.0.0.1:9/two');
+SELECT attack.attack('a viewer reads its webhook secret', 'atk_viewer_a', NULL, 'SELECT webhook_secret FROM billing.alert_settings', '42501');
+SELECT attack.attack('a viewer reads its webhook URL', 'atk_viewer_a', NULL, 'SELECT webhook_url FROM billing.alert_settings', '42501');
+SELECT attack.attack('a viewer reads another company''s budget', 'atk_viewer_a', NULL, 'SELECT count(*) FROM billing.alert_settings WHERE company_id = 2', 'value:0');
+SELECT attack.attack('a viewer reads another company''s alerts', 'atk_viewer_a', NULL, 'SELECT count(*) FROM billing.alerts WHERE company_id = 2', 'value:0');
+SELECT attack.attack('another company''s alerts through company_alerts', 'atk_viewer_a', NULL, 'SELECT count(*) FROM billing.company_alerts(2)', '42501');
+SELECT attack.attack('the alerts body called directly for another company', 'atk_viewer_a', NULL, 'SELECT count(*) FROM billing._company_alerts_impl(2, 20)', '42501');
+SELECT attack.attack('another company''s budget card', 'atk_viewer_a', NULL, 'SELECT billing.budget_status(2)', '42501');
+SELECT attack.attack('the app reads another company''s alerts', 'atk_app', '1', 'SELECT count(*) FROM billing.alerts WHERE company_id = 2', 'value:0');
+SELECT attack.attack('the app forges an alert', 'atk_app', '1', $$INSERT INTO billing.alerts (company_id, period_start, period_end, kind, threshold, state, value, fired_at) VALUES (1, '2025-05-01', '2025-05-31', 'budget', 50, 'firing', 50, now()) RETURNING 1$$, '42501');
+SELECT attack.attack('the app resolves an alert', 'atk_app', '1', $$UPDATE billing.alerts SET state = 'resolved' RETURNING 1$$, '42501');
+SELECT attack.attack('the app raises a budget', 'atk_app', '1', 'UPDATE billing.alert_settings SET monthly_budget = 1000000 RETURNING 1', '42501');
+SELECT attack.attack('the app points a webhook elsewhere', 'atk_app', '1', $$UPDATE billing.alert_settings SET webhook_url = 'http://attacker.example/' RETURNING 1$$, '42501');
+SELECT attack.attack('the app forges an outbox event', 'atk_app', '1', $$INSERT INTO billing.alert_events (company_id, alert_id, event, created_at, body) SELECT 1, id, 'alert.fired', now(), '{}' FROM billing.alerts LIMIT 1 RETURNING 1$$, '42501');
+SELECT attack.attack('the app runs the exact check', 'atk_app', '1', 'SELECT billing.evaluate_alerts(1)', '42501');
+SELECT attack.attack('a viewer asks the spend cap', 'atk_viewer_a', NULL, 'SELECT allowed FROM billing.can_consume(1, 5)', '42501');
+SELECT attack.attack('a viewer lists due webhooks with their secrets', 'atk_viewer_a', NULL, 'SELECT count(*) FROM billing.due_webhooks()', '42501');
+SELECT attack.attack('a viewer reports a webhook delivered', 'atk_viewer_a', NULL, 'SELECT billing.webhook_attempted(1, true)', '42501');
+SELECT attack.attack('an outsider reads the outbox', 'atk_outsider', NULL, 'SELECT count(*) FROM billing.alert_events', '42501');
+SELECT attack.attack('an outsider reads the alerts', 'atk_outsider', NULL, 'SELECT count(*) FROM billing.alerts', '42501');
+SELECT attack.attack('the check trigger called as a function', 'atk_admin', NULL, 'SELECT billing._check_alerts()', 'error');
+
 -- Internal functions: no group role may execute any of them.
 SELECT attack.attack('no internal function executable by billing_viewer', 'atk_admin', NULL,
     $$SELECT count(*) FROM pg_proc p WHERE p.pronamespace = 'billing'::regnamespace AND p.proname LIKE '\_%' AND p.prorettype <> 'trigger'::regtype AND has_function_privilege('billing_viewer', p.oid, 'EXECUTE')$$, 'value:0');
