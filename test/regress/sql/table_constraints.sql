@@ -66,6 +66,46 @@ VALUES (2, 'nyc-call', '2025-01-05 10:00+00', 60, 'completed');
 SELECT regress.error_of(format($$INSERT INTO billing.appointments (company_id, external_id, booked_at, call_id) VALUES (1, 'a', now(), %s)$$,
                                (SELECT id FROM billing.calls WHERE external_id = 'nyc-call')));
 
+-- The time zone check answers as the scan of pg_timezone_names of version 1.7 did (kept here
+-- as the independent definition), on every zone name, every abbreviation, their other
+-- spellings and names that only look like zones.
+CREATE FUNCTION pg_temp.scanned_is_valid_timezone(name text) RETURNS boolean
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF name !~ '^[A-Za-z]+(/[A-Za-z0-9_+-]+)*$' THEN
+        RETURN false;
+    END IF;
+    IF strpos(name, '/') = 0 THEN
+        -- Few zone names have no slash (UTC, GMT, CET); abbreviations look the same, so ask
+        -- the zone list itself.
+        RETURN EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_names z WHERE z.name = scanned_is_valid_timezone.name);
+    END IF;
+    PERFORM pg_catalog.timezone(name, TIMESTAMPTZ '2000-01-01 00:00:00+00');
+    RETURN true;
+EXCEPTION WHEN invalid_parameter_value THEN
+    RETURN false;
+END
+$$;
+WITH candidates AS (
+    SELECT name FROM pg_catalog.pg_timezone_names
+    UNION SELECT abbrev FROM pg_catalog.pg_timezone_abbrevs
+    UNION SELECT pg_catalog.lower(name) FROM pg_catalog.pg_timezone_names
+    UNION SELECT pg_catalog.upper(name) FROM pg_catalog.pg_timezone_names
+    UNION SELECT pg_catalog.lower(abbrev) FROM pg_catalog.pg_timezone_abbrevs
+    UNION SELECT unnest(ARRAY['Factory', 'posixrules', 'localtime', 'leapseconds', 'Zulu', 'utc', 'Utc', 'Europe/', '/Berlin',
+                              'Europe//Berlin', 'Europe/Berlin/', 'Europe/Atlantis', 'EST5EDT', 'UTC+3', '<+03>-3', 'ABC',
+                              'Europe/Berlin ', ' UTC', 'right/UTC', 'posix/Europe/Berlin', 'Etc/GMT+5', 'Etc/GMT-14', '',
+                              'America/Argentina/Buenos_Aires', 'America/Port-au-Prince', 'Europe/Berlin;DROP'])
+)
+SELECT pg_catalog.count(*) AS names_compared,
+       pg_catalog.count(*) FILTER (WHERE billing.is_valid_timezone(name)) AS valid,
+       pg_catalog.array_agg(name ORDER BY name) FILTER (WHERE billing.is_valid_timezone(name)
+                                                         IS DISTINCT FROM pg_temp.scanned_is_valid_timezone(name)) AS differ
+  FROM candidates;
+SELECT billing.is_valid_timezone(NULL) IS NULL AS strict;
+
 -- Clean up for the following files.
 DELETE FROM billing.calls;
 DELETE FROM billing.billing_periods;
