@@ -55,6 +55,25 @@ COMMIT;
 SELECT pg_catalog.count(*) AS alerts_after_rollback FROM billing.alerts WHERE company_id = 92;
 SELECT billing.record_call(92, 's3', now(), 60);
 SELECT kind, threshold, state, times_fired FROM billing.alerts WHERE company_id = 92;
+-- Package appointments: booked appointments count, cancelled ones do not; cancelling one
+-- resolves the alert it had crossed. The period is the company's (anchor day 15, New York
+-- time): an appointment at 23:30 on the 14th local time (03:30 UTC on the 15th) belongs to the
+-- period ending that day.
+INSERT INTO billing.companies (id, name, timezone, billing_anchor_day) VALUES (93, 'Package Praxis', 'America/New_York', 15);
+INSERT INTO billing.pricing_plans (company_id, pricing_model, base_fee, package_minutes, package_appointments,
+                                   overage_per_minute, overage_per_appointment, valid_from)
+VALUES (93, 'package', 199.00, 1000, 10, 0.20, 3.00, '2025-01-01');
+SELECT billing.record_appointment(93, 'p' || i, '2025-06-20 10:00-04'::timestamptz + i * interval '1 hour') FROM generate_series(1, 7) AS i;
+SELECT billing.record_appointment(93, 'late', '2025-07-14 23:30-04');
+SELECT period_start, period_end, kind, threshold, state, value FROM billing.alerts WHERE company_id = 93 ORDER BY 1, 3, 4;
+SELECT billing.record_appointment(93, 'next-period', '2025-07-15 00:30-04');
+SELECT period_start, kind, threshold, state, value FROM billing.alerts WHERE company_id = 93 ORDER BY 1, 2, 3;
+UPDATE billing.appointments SET status = 'cancelled' WHERE company_id = 93 AND external_id = 'p1';
+SELECT period_start, kind, threshold, state, value, times_fired FROM billing.alerts WHERE company_id = 93 ORDER BY 1, 2, 3;
+-- The card of that period says the same: 7 of 10 appointments.
+SELECT billing.usage_current(93, '2025-07-14 23:59-04') -> 'appointments' ->> 'total' AS appointments,
+       billing.usage_current(93, '2025-07-14 23:59-04') -> 'period' AS period;
+
 -- The outbox: one event per change of state, in order.
 SELECT e.event, e.body -> 'alert' ->> 'kind' AS kind, e.body -> 'alert' ->> 'threshold' AS threshold,
        e.body -> 'alert' -> 'period' AS period
