@@ -7,7 +7,7 @@ BILLING_PACKAGES=(make g++ cmake postgresql-15 postgresql-contrib postgresql-ser
                   clang libclang-rt-14-dev sqlsmith libbenchmark-dev postgresql-15-cron python3-psycopg2
                   libcpp-httplib-dev libpq-dev pkg-config curl wrk chromium fonts-dejavu-core
                   pgbouncer python3-psycopg php-cli php-pgsql php-bcmath default-jdk-headless
-                  libpostgresql-jdbc-java)
+                  libpostgresql-jdbc-java postgresql-15-plproxy)
 
 log() { printf '\n==> %s\n' "$*"; }
 

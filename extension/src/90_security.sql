@@ -99,7 +99,8 @@ GRANT EXECUTE ON FUNCTION
     billing.rebuild_usage_daily(bigint), billing.verify_usage_daily(bigint), billing.raw_usage_daily(bigint),
     billing.verify_usage_profile(bigint), billing.raw_usage_profile(bigint),
     billing.archive_calls(date),
-    billing.create_api_token(bigint, text, text, text[], timestamptz), billing.revoke_api_token(bigint, timestamptz)
+    billing.create_api_token(bigint, text, text, text[], timestamptz), billing.revoke_api_token(bigint, timestamptz),
+    billing.company_tables(), billing.export_company(bigint)
     TO billing_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA billing TO billing_admin;
 REVOKE INSERT, UPDATE, DELETE ON billing.period_usage FROM billing_admin;
