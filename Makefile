@@ -1,13 +1,14 @@
 # company_billing: the PostgreSQL extension, built with PGXS.
 #   make && make install         build and install into the pg_config found on PATH
 #   make installcheck            pg_regress suite against a running server (see scripts/test.sh)
-EXTENSION = company_billing
+# company_billing_router (router/): the shard router's API on PL/Proxy, SQL only.
+EXTENSION = company_billing company_billing_router
 MODULE_big = company_billing
 # The current version's install script is built from extension/src/ (one area a file); the
 # released scripts (and the upgrade scripts to this version) are in extension/history/.
-EXTVERSION := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
-CURRENT_SCRIPT = extension/$(EXTENSION)--$(EXTVERSION).sql
-DATA = $(wildcard extension/history/*.sql)
+EXTVERSION := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" company_billing.control)
+CURRENT_SCRIPT = extension/company_billing--$(EXTVERSION).sql
+DATA = $(wildcard extension/history/*.sql) $(wildcard router/company_billing_router--*.sql)
 DATA_built = $(CURRENT_SCRIPT)
 EXTRA_CLEAN = $(CURRENT_SCRIPT)
 
@@ -45,5 +46,5 @@ src/core/%.o: src/core/%.cpp
 
 $(OBJS): $(wildcard src/core/*.h src/pg/*.h)
 
-$(CURRENT_SCRIPT): $(sort $(wildcard extension/src/*.sql)) $(EXTENSION).control
+$(CURRENT_SCRIPT): $(sort $(wildcard extension/src/*.sql)) company_billing.control
 	cat $(sort $(wildcard extension/src/*.sql)) >$@

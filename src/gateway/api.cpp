@@ -419,11 +419,11 @@ void install_routes(httplib::Server& server, const Config& config, Pool& pool) {
   server.Get("/api/billing/usage/projection", document("SELECT billing.usage_projection()"));
   server.Get("/api/billing/usage/forecast", document("SELECT billing.usage_forecast()"));
   // The history with each invoice's period id, so that a client can open the period's detail.
+  // Through the API only (period_for), no table: the gateway works the same on a shard router.
   server.Get("/api/billing/history",
              document("SELECT COALESCE(pg_catalog.array_to_json(pg_catalog.array_agg(r ORDER BY r.issued_at DESC, "
-                      "r.invoice_id DESC)), '[]') FROM (SELECT h.*, i.billing_period_id AS period_id "
-                      "FROM billing.billing_history() AS h LEFT JOIN billing.invoices AS i "
-                      "ON i.id OPERATOR(pg_catalog.=) h.invoice_id) AS r"));
+                      "r.invoice_id DESC)), '[]') FROM (SELECT h.*, (billing.period_for(c.company, h.period_start)).period_id "
+                      "AS period_id FROM billing.billing_history() AS h, (SELECT billing.current_company() AS company) AS c) AS r"));
   // The budget card and the recent alerts (the dashboard polls it; webhooks push).
   server.Get("/api/billing/alerts",
              document("SELECT pg_catalog.jsonb_build_object('budget', billing.budget_status(), 'alerts', "
