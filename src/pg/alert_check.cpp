@@ -307,7 +307,9 @@ void check_exactly(int64 company_id, const PendingCompany& changes, std::optiona
     for (const auto& [day, delta] : changes.days) {
       if (day >= current.start && day <= current.end) continue;
       if (day > current.end) continue;  // a future period: nothing to alert yet
-      const PeriodPlan period = period_plan_for(*company, day);
+      // An ended period is priced under the plan in force by its last day, as close_period()
+      // bills it, whichever of its days was written.
+      const PeriodPlan period = period_plan_for(*company, period_plan_for(*company, day).end);
       if (std::find(starts.begin(), starts.end(), period.start) != starts.end()) continue;
       starts.push_back(period.start);
       (void)check_period(*company, period, today, as_of, settings);

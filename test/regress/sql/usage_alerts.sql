@@ -186,3 +186,18 @@ SELECT company_id, function_name, pg_catalog.sum(reads) AS reads FROM billing.au
  WHERE current_user_name = 'alerts_viewer' GROUP BY 1, 2 ORDER BY 1, 2;
 DROP OWNED BY alerts_viewer;
 DROP ROLE alerts_viewer;
+-- An ended period whose plan changed within it is checked under the plan in force by its last
+-- day (the plan close_period() bills it under), whichever of its days a late call is dated:
+-- May 2025, a base fee of 100 until May 20, then a plan without one (budget 100: 100% under
+-- the first plan, 10% under the second).
+INSERT INTO billing.companies (id, name, timezone) VALUES (94, 'Plan Change Praxis', 'Europe/Berlin');
+INSERT INTO billing.pricing_plans (company_id, pricing_model, base_fee, included_minutes, overage_per_minute,
+                                   per_appointment_rate, valid_from, valid_until)
+VALUES (94, 'per_minute', 100.00, 1000, 0.10, 1.00, '2025-01-01', '2025-05-20');
+INSERT INTO billing.pricing_plans (company_id, pricing_model, per_minute_rate, per_appointment_rate, valid_from)
+VALUES (94, 'combined', 0.10, 1.00, '2025-05-21');
+INSERT INTO billing.alert_settings (company_id, monthly_budget, alert_on_projection) VALUES (94, 100, false);
+SELECT billing.record_call(94, 'late-before-change', '2025-05-10 10:00+02', 6000);
+SELECT billing.record_call(94, 'late-after-change', '2025-05-25 10:00+02', 60);
+SELECT * FROM pg_temp.alerts(94);
+SELECT billing.budget_status(94, '2025-05-31 12:00+02') ->> 'used_percent' AS may_used_percent;
