@@ -162,20 +162,22 @@ AS $$
 $$;
 COMMENT ON FUNCTION billing.is_viewer_role() IS 'The current role is a billing_viewer (and no app or admin)';
 
--- The company a call is routed by: the one passed; else a viewer's own, or the transaction's
--- (SET LOCAL); else the fallback (the owner of the row an id names).
+-- The company a call is routed by: a viewer's own, whatever it passes (its shard then refuses
+-- another id exactly as a node does); else the one passed, or the transaction's (SET LOCAL);
+-- else the fallback (the owner of the row an id names).
 CREATE FUNCTION billing.routed_company(company bigint, fallback bigint DEFAULT NULL) RETURNS bigint
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT COALESCE(company,
-                    CASE WHEN billing.is_viewer_role()
-                         THEN (SELECT v.company_id FROM billing.viewer_companies v
+    SELECT CASE WHEN billing.is_viewer_role()
+                THEN COALESCE((SELECT v.company_id FROM billing.viewer_companies v
                                 WHERE v.role::pg_catalog.oid OPERATOR(pg_catalog.=)
-                                      (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER))
-                         ELSE (SELECT CASE WHEN s ~ '^[0-9]{1,18}$' THEN s::bigint END
-                                 FROM billing.transaction_company_setting() AS s) END,
-                    fallback)
+                                      (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER)),
+                              company, fallback)
+                ELSE COALESCE(company,
+                              (SELECT CASE WHEN s ~ '^[0-9]{1,18}$' THEN s::bigint END
+                                 FROM billing.transaction_company_setting() AS s),
+                              fallback) END
 $$;
 COMMENT ON FUNCTION billing.routed_company(bigint, bigint) IS 'The company a call goes by';
 
@@ -949,20 +951,20 @@ RETURNS boolean
 LANGUAGE plproxy VOLATILE
 AS $$
     CLUSTER 'billing_shards';
-    RUN ON pg_catalog.hashtext(key);
+    RUN ON billing.throttle_shard(key);
 $$;
 
-COMMENT ON FUNCTION billing.throttle(text, integer, timestamp with time zone) IS 'company_billing''s billing.throttle on the shard of hashtext(key)';
+COMMENT ON FUNCTION billing.throttle(text, integer, timestamp with time zone) IS 'company_billing''s billing.throttle on the shard of the key (billing.throttle_shard)';
 
 CREATE FUNCTION billing.throttle_detail(key text, per_minute integer, as_of timestamp with time zone DEFAULT now(), OUT admitted boolean, OUT remaining integer, OUT retry_after_seconds integer)
 RETURNS record
 LANGUAGE plproxy VOLATILE
 AS $$
     CLUSTER 'billing_shards';
-    RUN ON pg_catalog.hashtext(key);
+    RUN ON billing.throttle_shard(key);
 $$;
 
-COMMENT ON FUNCTION billing.throttle_detail(text, integer, timestamp with time zone) IS 'company_billing''s billing.throttle_detail on the shard of hashtext(key)';
+COMMENT ON FUNCTION billing.throttle_detail(text, integer, timestamp with time zone) IS 'company_billing''s billing.throttle_detail on the shard of the key (billing.throttle_shard)';
 
 CREATE FUNCTION billing_remote.upcoming_charges(shard integer, company_setting text, company bigint, as_of timestamp with time zone, OUT renewal_date date, OUT next_base_fee numeric, OUT projected_minutes_cost numeric, OUT projected_appointments_cost numeric, OUT projected_total numeric, OUT currency text)
 RETURNS record
@@ -1256,6 +1258,19 @@ AS $$
 $$;
 COMMENT ON FUNCTION billing.token_company(text) IS 'The company of an API token created through the router';
 
+-- Where a rate limiter key's bucket lives: the gateway's key of an API token
+-- ('api_token:<id>') on the shard of the token's company, so that a stopped shard stops only its
+-- own companies' tokens; any other key on the shard of its hash.
+CREATE FUNCTION billing.throttle_shard(key text) RETURNS integer
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN key ~ '^api_token:[0-9]{1,18}$'
+                THEN billing.shard_of(billing.token_company(pg_catalog.substr(key, 11)))
+                ELSE (pg_catalog.abs(pg_catalog.hashtext(key)::bigint) OPERATOR(pg_catalog.%) billing.shard_count())::integer END
+$$;
+COMMENT ON FUNCTION billing.throttle_shard(text) IS 'The shard of a rate limiter key''s bucket';
+
 CREATE FUNCTION billing.create_api_token(company bigint, name text, user_name text DEFAULT NULL::text,
                                          abilities text[] DEFAULT '{view_billing}'::text[],
                                          expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone,
@@ -1495,7 +1510,9 @@ CREATE POLICY viewer_companies_admin ON billing.viewer_companies TO billing_admi
 CREATE POLICY viewer_companies_own ON billing.viewer_companies FOR SELECT TO billing_viewer
     USING (role::pg_catalog.oid OPERATOR(pg_catalog.=)
            (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER));
-GRANT SELECT ON billing.viewer_companies TO billing_viewer;
+-- The application reads none of its rows (no policy); it needs the privilege because routing
+-- names the table for every caller.
+GRANT SELECT ON billing.viewer_companies TO billing_viewer, billing_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON billing.viewer_companies, billing.api_token_companies TO billing_admin;
 GRANT SELECT ON billing.company_moves TO billing_admin;
 GRANT SELECT ON billing.period_usage TO billing_viewer, billing_app, billing_admin;
@@ -1515,7 +1532,8 @@ GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA billing_remote TO billing_viewer, billi
 
 GRANT EXECUTE ON FUNCTION billing.shard_count(), billing.default_shard(bigint), billing.shard_of(bigint),
     billing.shard_for_write(bigint), billing.transaction_company_setting(), billing.is_viewer_role(),
-    billing.routed_company(bigint, bigint), billing.forwarded_company_setting(), billing.token_company(text)
+    billing.routed_company(bigint, bigint), billing.forwarded_company_setting(), billing.token_company(text),
+    billing.throttle_shard(text)
     TO billing_viewer, billing_app, billing_admin;
 
 GRANT EXECUTE ON FUNCTION billing.archive_calls(date) TO billing_admin;

@@ -25,7 +25,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 #   company_or_all company NULL: every shard, rows merged
 #   period, invoice, payment_method, webhook_delivery
 #                  the caller's company, or (administrators) the shard that holds that row
-#   key            the shard of hashtext(key): one rate limiter bucket per key
+#   key            one rate limiter bucket per key: an API token's on its company's shard,
+#                  any other key's on the shard of hashtext(key)
 #   all_sum, all_and, all_rows
 #                  every shard: the sum, the AND, or the rows of all of them
 ROUTES = {
@@ -197,7 +198,7 @@ def generate(found):
                                              % (name, shard, args))))
         elif route == 'key':
             out.append("CREATE FUNCTION billing.%s(%s)\nRETURNS %s\nLANGUAGE plproxy %s\nAS $$\n"
-                       "    CLUSTER 'billing_shards';\n    RUN ON pg_catalog.hashtext(%s);\n$$;\n"
+                       "    CLUSTER 'billing_shards';\n    RUN ON billing.throttle_shard(%s);\n$$;\n"
                        % (name, f['arguments'], f['result'], f['volatility'], first))
         elif route == 'inner':
             out.append(inner(name, f, '', 'shard', ['shard integer', 'company_setting text']))
@@ -222,7 +223,7 @@ def generate(found):
         comment = "COMMENT ON FUNCTION billing.%s(%s) IS 'company_billing''s billing.%s on the shard %s';\n" % (
             name, ', '.join(f['types']), name, {
                 'company': 'of the company', 'company_write': 'of the company',
-                'company_or_all': 'of the company (NULL: every shard)', 'key': 'of hashtext(key)',
+                'company_or_all': 'of the company (NULL: every shard)', 'key': 'of the key (billing.throttle_shard)',
                 'all_sum': 'every shard, summed', 'all_and': 'every shard', 'all_rows': 'every shard, rows merged',
             }.get(route, 'that holds the row'))
         out.append(comment)
@@ -238,7 +239,8 @@ def grants(found):
            'GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA billing_remote TO billing_viewer, billing_app, billing_admin;\n',
            'GRANT EXECUTE ON FUNCTION billing.shard_count(), billing.default_shard(bigint), billing.shard_of(bigint),\n'
            '    billing.shard_for_write(bigint), billing.transaction_company_setting(), billing.is_viewer_role(),\n'
-           '    billing.routed_company(bigint, bigint), billing.forwarded_company_setting(), billing.token_company(text)\n'
+           '    billing.routed_company(bigint, bigint), billing.forwarded_company_setting(), billing.token_company(text),\n'
+           '    billing.throttle_shard(text)\n'
            '    TO billing_viewer, billing_app, billing_admin;\n']
     for name in sorted(found):
         f = found[name]

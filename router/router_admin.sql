@@ -64,6 +64,19 @@ AS $$
 $$;
 COMMENT ON FUNCTION billing.token_company(text) IS 'The company of an API token created through the router';
 
+-- Where a rate limiter key's bucket lives: the gateway's key of an API token
+-- ('api_token:<id>') on the shard of the token's company, so that a stopped shard stops only its
+-- own companies' tokens; any other key on the shard of its hash.
+CREATE FUNCTION billing.throttle_shard(key text) RETURNS integer
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN key ~ '^api_token:[0-9]{1,18}$'
+                THEN billing.shard_of(billing.token_company(pg_catalog.substr(key, 11)))
+                ELSE (pg_catalog.abs(pg_catalog.hashtext(key)::bigint) OPERATOR(pg_catalog.%) billing.shard_count())::integer END
+$$;
+COMMENT ON FUNCTION billing.throttle_shard(text) IS 'The shard of a rate limiter key''s bucket';
+
 CREATE FUNCTION billing.create_api_token(company bigint, name text, user_name text DEFAULT NULL::text,
                                          abilities text[] DEFAULT '{view_billing}'::text[],
                                          expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone,
@@ -303,7 +316,9 @@ CREATE POLICY viewer_companies_admin ON billing.viewer_companies TO billing_admi
 CREATE POLICY viewer_companies_own ON billing.viewer_companies FOR SELECT TO billing_viewer
     USING (role::pg_catalog.oid OPERATOR(pg_catalog.=)
            (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER));
-GRANT SELECT ON billing.viewer_companies TO billing_viewer;
+-- The application reads none of its rows (no policy); it needs the privilege because routing
+-- names the table for every caller.
+GRANT SELECT ON billing.viewer_companies TO billing_viewer, billing_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON billing.viewer_companies, billing.api_token_companies TO billing_admin;
 GRANT SELECT ON billing.company_moves TO billing_admin;
 GRANT SELECT ON billing.period_usage TO billing_viewer, billing_app, billing_admin;

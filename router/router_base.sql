@@ -162,20 +162,22 @@ AS $$
 $$;
 COMMENT ON FUNCTION billing.is_viewer_role() IS 'The current role is a billing_viewer (and no app or admin)';
 
--- The company a call is routed by: the one passed; else a viewer's own, or the transaction's
--- (SET LOCAL); else the fallback (the owner of the row an id names).
+-- The company a call is routed by: a viewer's own, whatever it passes (its shard then refuses
+-- another id exactly as a node does); else the one passed, or the transaction's (SET LOCAL);
+-- else the fallback (the owner of the row an id names).
 CREATE FUNCTION billing.routed_company(company bigint, fallback bigint DEFAULT NULL) RETURNS bigint
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT COALESCE(company,
-                    CASE WHEN billing.is_viewer_role()
-                         THEN (SELECT v.company_id FROM billing.viewer_companies v
+    SELECT CASE WHEN billing.is_viewer_role()
+                THEN COALESCE((SELECT v.company_id FROM billing.viewer_companies v
                                 WHERE v.role::pg_catalog.oid OPERATOR(pg_catalog.=)
-                                      (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER))
-                         ELSE (SELECT CASE WHEN s ~ '^[0-9]{1,18}$' THEN s::bigint END
-                                 FROM billing.transaction_company_setting() AS s) END,
-                    fallback)
+                                      (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER)),
+                              company, fallback)
+                ELSE COALESCE(company,
+                              (SELECT CASE WHEN s ~ '^[0-9]{1,18}$' THEN s::bigint END
+                                 FROM billing.transaction_company_setting() AS s),
+                              fallback) END
 $$;
 COMMENT ON FUNCTION billing.routed_company(bigint, bigint) IS 'The company a call goes by';
 

@@ -140,6 +140,7 @@ SCRIPT_SUITES=(
   "dashboard page in Debian's chromium (playwright-core; screenshots in build/screenshots)|test/browser/run.sh"
   "pgbouncer in transaction mode: company per transaction, another client's session SET, the gateway (a cluster of its own)|test/pgbouncer.sh"
   "client examples in Python, Node, PHP and Java through pgbouncer, money exact (a cluster of its own)|test/clients.sh"
+  "shard router: 3 shards and PL/Proxy, 2,000 companies loaded through it, every read byte-identical to one node, a shard stopped, a company moved, the gateway and pgbouncer on it (clusters of its own)|test/shards.sh"
   "sqlsmith as a viewer role (2,000 queries)|test/sqlsmith.sh 2000"
   "attacks from outside: install-time look-alikes, views, internals, limits, audit (test/attacks/run.sh)|test/attacks/run.sh"
   "crash safety (SIGKILL during ingestion and close_period)|test/crash_safety.sh"

@@ -87,6 +87,12 @@ void send_database_error(httplib::Response& response, const PGresult* error, Sub
   if (sqlstate.rfind("08", 0) == 0 || sqlstate.rfind("57P", 0) == 0 || sqlstate == "53300" || sqlstate == "55000" ||
       sqlstate == "40001" || sqlstate == "40P01")
     return send_unavailable(response, request_log.problem);
+  // A shard router (PL/Proxy) that cannot reach the company's shard raises XX000 with a message
+  // of its own: the database is unavailable, not broken.
+  const std::string text = message != nullptr ? message : "";
+  if (sqlstate == "XX000" && text.rfind("PL/Proxy function", 0) == 0 &&
+      (text.find("PQconnect") != std::string::npos || text.find("connection") != std::string::npos))
+    return send_unavailable(response, request_log.problem);
   send_error(response, 500, "internal_error", "Internal server error.");
 }
 
