@@ -117,13 +117,21 @@ COMMENT ON FUNCTION billing.default_shard(bigint) IS 'The shard of a company the
 -- SECURITY DEFINER: every caller must route by the map, and no caller may read it (the list of
 -- companies would be an existence oracle the shards do not offer). It returns a shard number
 -- only; NULL (no company) goes to shard 0, which answers as a shard does without a company.
+-- PL/pgSQL, as the other helpers every call runs: its plans are kept for the session (a SQL
+-- function's are made again at every call).
 CREATE FUNCTION billing.shard_of(company bigint) RETURNS integer
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT CASE WHEN company IS NULL THEN 0
-                ELSE COALESCE((SELECT s.shard FROM billing.company_shards s WHERE s.company_id OPERATOR(pg_catalog.=) company),
-                              billing.default_shard(company)) END
+DECLARE
+    mapped integer;
+BEGIN
+    IF company IS NULL THEN
+        RETURN 0;
+    END IF;
+    SELECT s.shard INTO mapped FROM billing.company_shards s WHERE s.company_id OPERATOR(pg_catalog.=) company;
+    RETURN COALESCE(mapped, billing.default_shard(company));
+END
 $$;
 COMMENT ON FUNCTION billing.shard_of(bigint) IS 'The shard that holds a company';
 
@@ -153,12 +161,14 @@ COMMENT ON FUNCTION billing.transaction_company_setting() IS
 
 -- A viewer: member of billing_viewer only (as company_billing decides; a shard checks again).
 CREATE FUNCTION billing.is_viewer_role() RETURNS boolean
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT pg_catalog.pg_has_role(CURRENT_USER, 'billing_viewer', 'MEMBER')
+BEGIN
+    RETURN pg_catalog.pg_has_role(CURRENT_USER, 'billing_viewer', 'MEMBER')
            AND NOT pg_catalog.pg_has_role(CURRENT_USER, 'billing_app', 'MEMBER')
-           AND NOT pg_catalog.pg_has_role(CURRENT_USER, 'billing_admin', 'MEMBER')
+           AND NOT pg_catalog.pg_has_role(CURRENT_USER, 'billing_admin', 'MEMBER');
+END
 $$;
 COMMENT ON FUNCTION billing.is_viewer_role() IS 'The current role is a billing_viewer (and no app or admin)';
 
@@ -166,28 +176,39 @@ COMMENT ON FUNCTION billing.is_viewer_role() IS 'The current role is a billing_v
 -- another id exactly as a node does); else the one passed, or the transaction's (SET LOCAL);
 -- else the fallback (the owner of the row an id names).
 CREATE FUNCTION billing.routed_company(company bigint, fallback bigint DEFAULT NULL) RETURNS bigint
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT CASE WHEN billing.is_viewer_role()
-                THEN COALESCE((SELECT v.company_id FROM billing.viewer_companies v
-                                WHERE v.role::pg_catalog.oid OPERATOR(pg_catalog.=)
-                                      (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER)),
-                              company, fallback)
-                ELSE COALESCE(company,
-                              (SELECT CASE WHEN s ~ '^[0-9]{1,18}$' THEN s::bigint END
-                                 FROM billing.transaction_company_setting() AS s),
-                              fallback) END
+DECLARE
+    setting text;
+BEGIN
+    IF billing.is_viewer_role() THEN
+        RETURN COALESCE((SELECT v.company_id FROM billing.viewer_companies v
+                          WHERE v.role::pg_catalog.oid OPERATOR(pg_catalog.=)
+                                (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER)),
+                        company, fallback);
+    END IF;
+    IF company IS NOT NULL THEN
+        RETURN company;
+    END IF;
+    setting := billing.transaction_company_setting();
+    RETURN COALESCE(CASE WHEN setting ~ '^[0-9]{1,18}$' THEN setting::bigint END, fallback);
+END
 $$;
 COMMENT ON FUNCTION billing.routed_company(bigint, bigint) IS 'The company a call goes by';
 
 -- What the shard's statement gets as billing.company_id: the transaction's value (a viewer's is
 -- ignored by the shards anyway).
 CREATE FUNCTION billing.forwarded_company_setting() RETURNS text
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT CASE WHEN billing.is_viewer_role() THEN '' ELSE COALESCE(billing.transaction_company_setting(), '') END
+BEGIN
+    IF billing.is_viewer_role() THEN
+        RETURN '';
+    END IF;
+    RETURN COALESCE(billing.transaction_company_setting(), '');
+END
 $$;
 COMMENT ON FUNCTION billing.forwarded_company_setting() IS 'billing.company_id for the shard''s statement';
 
