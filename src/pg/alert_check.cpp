@@ -309,7 +309,7 @@ void check_exactly(int64 company_id, const PendingCompany& changes, std::optiona
       if (day > current.end) continue;  // a future period: nothing to alert yet
       // An ended period is priced under the plan in force by its last day, as close_period()
       // bills it, whichever of its days was written.
-      const PeriodPlan period = period_plan_for(*company, period_plan_for(*company, day).end);
+      const PeriodPlan period = period_plan_for(*company, day, /*by_period_end=*/true);
       if (std::find(starts.begin(), starts.end(), period.start) != starts.end()) continue;
       starts.push_back(period.start);
       (void)check_period(*company, period, today, as_of, settings);

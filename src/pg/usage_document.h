@@ -23,13 +23,15 @@ UsageFacts usage_up_to(int64 company, const std::string& zone, DateADT first_day
                        TimestampTz as_of);
 
 // A company's billing period containing the local date `day` (stored, or derived from the
-// anchor day) and the plan that applies to it (nothing when none does).
+// anchor day) and the plan that applies to it (nothing when none does): the plan in force by
+// `day` (a running period, as usage_current prices it), or with `by_period_end` the plan in
+// force by the period's last day (an ended period, as close_period bills it).
 struct PeriodPlan {
   DateADT start;
   DateADT end;
   std::optional<PlanConfig> config;
 };
-PeriodPlan period_plan_for(const Company& company, DateADT day);
+PeriodPlan period_plan_for(const Company& company, DateADT day, bool by_period_end = false);
 
 // The usage_current (or, with_projection, usage_projection) document of a company already
 // resolved against the caller (resolve_company), as of `as_of`. Inside an SPI connection.

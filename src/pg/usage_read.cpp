@@ -298,9 +298,9 @@ std::string iso_date(DateADT day) {
 
 }  // namespace
 
-PeriodPlan period_plan_for(const Company& company, DateADT day) {
+PeriodPlan period_plan_for(const Company& company, DateADT day, bool by_period_end) {
   const Period period = current_period(company, day);
-  std::optional<PricingPlan> plan = plan_for_period(company.id, period.start, day);
+  std::optional<PricingPlan> plan = plan_for_period(company.id, period.start, by_period_end ? period.end : day);
   PeriodPlan result{period.start, period.end, std::nullopt};
   if (plan) result.config = PlanConfig{std::move(*plan), company.currency};
   return result;
