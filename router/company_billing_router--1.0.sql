@@ -20,8 +20,12 @@
 
 SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 
--- The group roles of company_billing: the same names on the router, so that a login role has
--- the same rights through the router as on a shard. Created when absent, as the extension does.
+-- The group roles of company_billing, the same names on the router, so that a login role has
+-- the same rights through the router as on a shard: the extension's own definition,
+-- extension/src/05_roles.sql, which router/generate.py puts in place of the next line.
+-- The three group roles (docs/design.md, "Security model"). Roles belong to the cluster, not to a database:
+-- they are created when absent and left alone when present, provided they are still what this
+-- extension expects (NOLOGIN, no superuser, no BYPASSRLS).
 DO $$
 DECLARE
     role_name text;

@@ -20,25 +20,10 @@
 
 SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 
--- The group roles of company_billing: the same names on the router, so that a login role has
--- the same rights through the router as on a shard. Created when absent, as the extension does.
-DO $$
-DECLARE
-    role_name text;
-    existing record;
-BEGIN
-    FOREACH role_name IN ARRAY ARRAY['billing_viewer', 'billing_app', 'billing_admin'] LOOP
-        SELECT r.rolcanlogin, r.rolsuper, r.rolbypassrls INTO existing
-          FROM pg_catalog.pg_roles r WHERE r.rolname = role_name;
-        IF NOT FOUND THEN
-            EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', role_name);
-        ELSIF existing.rolcanlogin OR existing.rolsuper OR existing.rolbypassrls THEN
-            RAISE EXCEPTION 'role % exists but is not a NOLOGIN group role without superuser or BYPASSRLS', role_name
-                USING ERRCODE = 'object_not_in_prerequisite_state';
-        END IF;
-    END LOOP;
-END
-$$;
+-- The group roles of company_billing, the same names on the router, so that a login role has
+-- the same rights through the router as on a shard: the extension's own definition,
+-- extension/src/05_roles.sql, which router/generate.py puts in place of the next line.
+-- INCLUDE extension/src/05_roles.sql
 
 CREATE SCHEMA billing_remote;
 COMMENT ON SCHEMA billing_remote IS 'PL/Proxy functions of the shard router: one per routed API function';
