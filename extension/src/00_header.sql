@@ -9,7 +9,9 @@
 --     pg_catalog or billing objects only (test/attacks/install.sh plants look-alikes to show it);
 --   * every object is schema-qualified, every SQL and PL/pgSQL function pins search_path to
 --     pg_catalog, pg_temp; the C functions of the hot paths qualify every name in their queries;
---   * nothing is created with OR REPLACE or IF NOT EXISTS, no function is SECURITY DEFINER;
+--   * nothing is created with OR REPLACE or IF NOT EXISTS; no function is SECURITY DEFINER but
+--     the two that create and drop the monthly partitions (_ensure_periods_impl,
+--     _archive_calls_impl: their comments say why);
 --   * functions whose names start with "_" are internal: no group role may execute them.
 
 \echo Use "CREATE EXTENSION company_billing" to load this file. \quit

@@ -145,17 +145,30 @@ CREATE TABLE billing.billing_periods (
 COMMENT ON TABLE billing.billing_periods IS
     'Billing periods of company-local dates; where none is stored, one is derived from the anchor day';
 
+-- The raw calls and appointments are partitioned by time: one partition per UTC month, named
+-- calls_YYYY_MM and appointments_YYYY_MM, created ahead by ensure_periods()
+-- (52_partitions.sql), and a default partition for any instant outside them (ensure_periods()
+-- moves its rows into their month). A partition is a plain part of its table: it has the
+-- table's columns, constraints and indexes, the table's row level security, and no grants;
+-- every read and write goes through the parent. UTC months because a partition's bound is an
+-- instant: company-local months begin at a different instant in every time zone, while one
+-- company-local month always lies within two UTC months. docs/performance.md, "Storage".
+--
+-- A unique index of a partitioned table must contain the partition key, so (company_id,
+-- external_id) cannot be unique across the months of billing.calls itself. The idempotency
+-- key lives in billing.call_keys (and billing.appointment_keys): one row per call ever stored,
+-- kept by a trigger (40_usage.sql) and by record_call(), and kept when retention removes the
+-- call (65_retention.sql), so that a call sent again after its month was archived is still not
+-- new and never billed twice.
 CREATE TABLE billing.calls (
-    id           bigserial PRIMARY KEY,
+    id           bigserial NOT NULL,
     company_id   bigint NOT NULL REFERENCES billing.companies (id),
     external_id  text NOT NULL,
     started_at   timestamptz NOT NULL,
     duration_sec integer NOT NULL,
     status       text NOT NULL,
     recorded_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    CONSTRAINT calls_company_external_id_key UNIQUE (company_id, external_id),
-    -- Lets appointments reference a call of their own company only.
-    CONSTRAINT calls_company_id_id_key UNIQUE (company_id, id),
+    CONSTRAINT calls_pkey PRIMARY KEY (id, started_at),
     CONSTRAINT calls_external_id_check CHECK (pg_catalog.length(external_id) BETWEEN 1 AND 255),
     -- Timestamps far outside any billing period are input errors (and would overflow date
     -- arithmetic); a call longer than a week is a telephony error, not a call.
@@ -164,45 +177,81 @@ CREATE TABLE billing.calls (
     CONSTRAINT calls_duration_sec_check CHECK (duration_sec BETWEEN 0 AND 604800),
     CONSTRAINT calls_status_check
         CHECK (status IN ('completed', 'failed', 'missed', 'busy', 'no_answer'))
-);
+) PARTITION BY RANGE (started_at);
 CREATE INDEX calls_company_started_at_idx
     ON billing.calls (company_id, started_at) INCLUDE (duration_sec, status);
 CREATE INDEX calls_company_status_idx ON billing.calls (company_id, status);
 COMMENT ON TABLE billing.calls IS
-    'Calls as the telephony system reports them; (company_id, external_id) makes ingestion idempotent';
+    'Calls as the telephony system reports them, partitioned by UTC month; billing.call_keys makes (company_id, external_id) unique';
+CREATE TABLE billing.calls_default PARTITION OF billing.calls DEFAULT;
+COMMENT ON TABLE billing.calls_default IS
+    'The calls of months without a partition of their own (ensure_periods() moves them into one)';
+
+-- One row per call ever stored, archived ones included: (company_id, external_id) is the
+-- idempotency key, (company_id, call_id) what an appointment's call refers to.
+CREATE TABLE billing.call_keys (
+    company_id  bigint NOT NULL,
+    external_id text NOT NULL,
+    call_id     bigint NOT NULL,
+    CONSTRAINT call_keys_pkey PRIMARY KEY (company_id, external_id),
+    CONSTRAINT call_keys_company_call_id_key UNIQUE (company_id, call_id),
+    CONSTRAINT call_keys_external_id_check CHECK (pg_catalog.length(external_id) BETWEEN 1 AND 255)
+);
+COMMENT ON TABLE billing.call_keys IS
+    'The (company_id, external_id) of every call stored, archived ones included: ingestion''s idempotency key';
 
 CREATE TABLE billing.appointments (
-    id          bigserial PRIMARY KEY,
+    id          bigserial NOT NULL,
     company_id  bigint NOT NULL REFERENCES billing.companies (id),
     external_id text NOT NULL,
     call_id     bigint,
     booked_at   timestamptz NOT NULL,
     status      text NOT NULL DEFAULT 'booked',
     recorded_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    CONSTRAINT appointments_company_external_id_key UNIQUE (company_id, external_id),
+    CONSTRAINT appointments_pkey PRIMARY KEY (id, booked_at),
+    -- Lets appointments reference a call of their own company only (the call's key outlives
+    -- the call's archived row).
     CONSTRAINT appointments_call_fkey FOREIGN KEY (company_id, call_id)
-        REFERENCES billing.calls (company_id, id) ON DELETE SET NULL (call_id),
+        REFERENCES billing.call_keys (company_id, call_id) ON DELETE SET NULL (call_id),
     CONSTRAINT appointments_external_id_check CHECK (pg_catalog.length(external_id) BETWEEN 1 AND 255),
     CONSTRAINT appointments_booked_at_check
         CHECK (booked_at >= '2000-01-01 00:00:00+00' AND booked_at < '2100-01-01 00:00:00+00'),
     CONSTRAINT appointments_status_check CHECK (status IN ('booked', 'cancelled'))
-);
+) PARTITION BY RANGE (booked_at);
 CREATE INDEX appointments_company_booked_at_idx
     ON billing.appointments (company_id, booked_at) INCLUDE (status);
 CREATE INDEX appointments_company_status_idx ON billing.appointments (company_id, status);
 CREATE INDEX appointments_call_id_idx ON billing.appointments (company_id, call_id);
 COMMENT ON TABLE billing.appointments IS
-    'Appointments booked by the AI receptionist; cancelled ones are not billed';
+    'Appointments booked by the AI receptionist, partitioned by UTC month; cancelled ones are not billed';
+CREATE TABLE billing.appointments_default PARTITION OF billing.appointments DEFAULT;
+COMMENT ON TABLE billing.appointments_default IS
+    'The appointments of months without a partition of their own (ensure_periods() moves them into one)';
+
+CREATE TABLE billing.appointment_keys (
+    company_id     bigint NOT NULL,
+    external_id    text NOT NULL,
+    appointment_id bigint NOT NULL,
+    CONSTRAINT appointment_keys_pkey PRIMARY KEY (company_id, external_id),
+    CONSTRAINT appointment_keys_external_id_check CHECK (pg_catalog.length(external_id) BETWEEN 1 AND 255)
+);
+COMMENT ON TABLE billing.appointment_keys IS
+    'The (company_id, external_id) of every appointment stored, archived ones included: ingestion''s idempotency key';
 
 -- The tables belong to the extension, so pg_dump would skip their rows unless told otherwise.
+-- The monthly partitions are not the extension's (ensure_periods() creates them): pg_dump
+-- dumps them, rows included, as it dumps any table. pg_restore loads those rows straight into
+-- the partitions, past the parent's triggers, so the rollup and the keys are dumped as well.
 SELECT pg_catalog.pg_extension_config_dump('billing.companies', '');
 SELECT pg_catalog.pg_extension_config_dump('billing.pricing_plans', '');
 SELECT pg_catalog.pg_extension_config_dump('billing.pricing_plans_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('billing.billing_periods', '');
 SELECT pg_catalog.pg_extension_config_dump('billing.billing_periods_id_seq', '');
-SELECT pg_catalog.pg_extension_config_dump('billing.calls', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.calls_default', '');
 SELECT pg_catalog.pg_extension_config_dump('billing.calls_id_seq', '');
-SELECT pg_catalog.pg_extension_config_dump('billing.appointments', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.call_keys', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.appointments_default', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.appointment_keys', '');
 SELECT pg_catalog.pg_extension_config_dump('billing.appointments_id_seq', '');
 
 CREATE INDEX billing_periods_company_start_idx ON billing.billing_periods (company_id, start_date);
@@ -382,7 +431,9 @@ CREATE TABLE billing.usage_daily (
     CONSTRAINT usage_daily_pkey PRIMARY KEY (company_id, day, slot)
 );
 COMMENT ON TABLE billing.usage_daily IS
-    'Derived, exact per-day usage (kept by triggers; rebuilt by rebuild_usage_daily, never dumped)';
+    'Derived, exact per-day usage (kept by triggers; rebuilt by rebuild_usage_daily)';
+-- Dumped: pg_restore loads the partitions' rows past the triggers that would rebuild it.
+SELECT pg_catalog.pg_extension_config_dump('billing.usage_daily', '');
 
 -- billing.usage_profile holds the shape of the same days, for the analytics
 -- (billing.usage_analytics): per company, company-local day and slot, the calls and seconds of
@@ -402,7 +453,8 @@ CREATE TABLE billing.usage_profile (
     CONSTRAINT usage_profile_pkey PRIMARY KEY (company_id, day, slot)
 ) WITH (fillfactor = 50);
 COMMENT ON TABLE billing.usage_profile IS
-    'Derived, exact per-day call profile: calls and seconds by local hour, completed calls by length (kept by triggers, never dumped)';
+    'Derived, exact per-day call profile: calls and seconds by local hour, completed calls by length (kept by triggers)';
+SELECT pg_catalog.pg_extension_config_dump('billing.usage_profile', '');
 
 -- The usage of raw rows that billing.archive_calls() removed from closed periods, per company
 -- and local day: the rollup keeps it, and raw_usage_daily() adds it back, so the rollup stays

@@ -38,6 +38,35 @@ ALTER TABLE billing.appointments ENABLE ALWAYS TRIGGER appointments_roll_up_inse
 ALTER TABLE billing.appointments ENABLE ALWAYS TRIGGER appointments_roll_up_update;
 ALTER TABLE billing.appointments ENABLE ALWAYS TRIGGER appointments_roll_up_delete;
 
+-- The idempotency keys (src/pg/ingest_keys.cpp) follow every insert, update and delete of
+-- billing.calls and billing.appointments: an insert stores its rows' keys (a key stored
+-- before is a unique violation of call_keys_pkey or appointment_keys_pkey, as the unique
+-- constraint of an unpartitioned table would raise), an update moves them, a delete removes
+-- them, except in archive_calls(), which keeps the keys of the rows it archives. record_call(),
+-- record_calls() and record_appointment() store their keys themselves, first, with ON
+-- CONFLICT DO NOTHING. Not ENABLE ALWAYS: import_company() and logical replication carry the
+-- keys tables' own rows (under session_replication_role = replica).
+CREATE FUNCTION billing._keep_call_keys() RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'billing_keep_call_keys';
+
+CREATE FUNCTION billing._keep_appointment_keys() RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'billing_keep_appointment_keys';
+
+CREATE TRIGGER calls_keys_insert AFTER INSERT ON billing.calls
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION billing._keep_call_keys();
+CREATE TRIGGER calls_keys_update AFTER UPDATE ON billing.calls
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION billing._keep_call_keys();
+CREATE TRIGGER calls_keys_delete AFTER DELETE ON billing.calls
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION billing._keep_call_keys();
+CREATE TRIGGER appointments_keys_insert AFTER INSERT ON billing.appointments
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION billing._keep_appointment_keys();
+CREATE TRIGGER appointments_keys_update AFTER UPDATE ON billing.appointments
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION billing._keep_appointment_keys();
+CREATE TRIGGER appointments_keys_delete AFTER DELETE ON billing.appointments
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION billing._keep_appointment_keys();
+
 -- The raw per-day usage of one company (or all), straight from calls and appointments (and
 -- the archived usage of rows archive_calls() removed): what the rollup must always equal. The
 -- one definition used to rebuild and to verify it.

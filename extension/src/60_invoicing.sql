@@ -96,8 +96,12 @@ CREATE TRIGGER billing_periods_updated_closed_by_close_period BEFORE UPDATE ON b
 -- Creates every missing period up to the one containing as_of, for every active company,
 -- from the period of its first plan's valid_from, where a plan applies: none after its plans
 -- have all ended, none in a gap between two plans. Idempotent; returns how many it created.
+-- First the monthly partitions of calls and appointments around as_of (52_partitions.sql).
+-- SECURITY DEFINER because creating a partition of billing.calls takes its owner; reachable
+-- only through billing.ensure_periods(), which only billing_admin may execute, and for
+-- billing_admin (whose policies read and write every company) it changes nothing else.
 CREATE FUNCTION billing._ensure_periods_impl(as_of timestamptz) RETURNS integer
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -108,6 +112,7 @@ DECLARE
     inserted integer;
     created integer := 0;
 BEGIN
+    PERFORM billing._ensure_raw_partitions(as_of);
     FOR company_row IN
         SELECT c.id, c.timezone,
                (SELECT pg_catalog.min(p.valid_from) FROM billing.pricing_plans p WHERE p.company_id = c.id) AS first_day,

@@ -5,42 +5,26 @@
 -- rebuild_usage_daily().
 ------------------------------------------------------------------------------------------
 
--- Retention: removes the raw calls and appointments of closed periods whose last day is before
--- `before`, keeping their usage in the rollup (and its per-day totals in archived_usage_daily),
--- so that trends, history, period pages, invoices and the adjustments of later invoices stay
--- exactly as they were. Open periods and days outside any closed period are never touched.
--- Returns, per company, the rows it removed.
-CREATE FUNCTION billing._archive_calls_impl(before date)
+-- The usage of removed raw rows, added to billing.archived_usage_daily per company and local
+-- day; returns, per company, the rows removed. `calls_source` and `appointments_source` are the
+-- removed rows, as statements that may read the CTE `closed` (the closed periods ended before
+-- $1, with their companies' time zones and bounds): for calls (company_id, day, hour,
+-- completed, duration_sec), for appointments (company_id, day, booked).
+CREATE FUNCTION billing._archive_raw_rows(before date, calls_source text, appointments_source text)
 RETURNS TABLE (company_id bigint, calls bigint, appointments bigint)
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
-AS $$
+AS $body$
 BEGIN
-    IF before IS NULL THEN
-        RAISE EXCEPTION 'before must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF NOT pg_catalog.isfinite(before) THEN
-        RAISE EXCEPTION 'before must be a finite date' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    RETURN QUERY
+    RETURN QUERY EXECUTE pg_catalog.format($query$
     WITH closed AS (
         SELECT bp.company_id, bp.start_date, bp.end_date, c.timezone,
                billing.local_day_start(bp.start_date, c.timezone) AS period_from,
                billing.local_day_end(bp.end_date, c.timezone) AS period_until
           FROM billing.billing_periods bp JOIN billing.companies c ON c.id = bp.company_id
-         WHERE bp.status = 'closed' AND bp.end_date < before
-    ), removed_calls AS (
-        DELETE FROM billing.calls k USING closed p
-         WHERE k.company_id = p.company_id AND k.started_at >= p.period_from AND k.started_at < p.period_until
-           AND (k.started_at AT TIME ZONE p.timezone)::date BETWEEN p.start_date AND p.end_date
-        RETURNING k.company_id, (k.started_at AT TIME ZONE p.timezone)::date AS day,
-                  EXTRACT(hour FROM k.started_at AT TIME ZONE p.timezone)::integer AS hour,
-                  (k.status = 'completed')::int AS completed, k.duration_sec
-    ), removed_appointments AS (
-        DELETE FROM billing.appointments a USING closed p
-         WHERE a.company_id = p.company_id AND a.booked_at >= p.period_from AND a.booked_at < p.period_until
-           AND (a.booked_at AT TIME ZONE p.timezone)::date BETWEEN p.start_date AND p.end_date
-        RETURNING a.company_id, (a.booked_at AT TIME ZONE p.timezone)::date AS day, (a.status <> 'cancelled')::int AS booked
+         WHERE bp.status = 'closed' AND bp.end_date < $1
+    ), removed_calls AS (%s
+    ), removed_appointments AS (%s
     ), per_day AS (
         SELECT x.company_id, x.day, pg_catalog.sum(x.calls)::bigint AS calls, pg_catalog.sum(x.completed)::bigint AS completed,
                pg_catalog.sum(x.seconds)::bigint AS seconds, pg_catalog.sum(x.booked)::bigint AS booked,
@@ -77,6 +61,104 @@ BEGIN
     )
     SELECT r.company_id, pg_catalog.sum(r.rows_of_calls)::bigint, pg_catalog.sum(r.rows_of_appointments)::bigint
       FROM per_day r
+     GROUP BY r.company_id$query$, calls_source, appointments_source)
+    USING before;
+END
+$body$;
+
+-- Retention: removes the raw calls and appointments of closed periods whose last day is before
+-- `before`, keeping their usage in the rollup (and its per-day totals in archived_usage_daily),
+-- so that trends, history, period pages, invoices and the adjustments of later invoices stay
+-- exactly as they were; their keys stay too, so a call sent again is still not new. Open
+-- periods and days outside any closed period are never touched. A monthly partition whose
+-- rows are all archivable is dropped whole (no row is deleted one by one, nothing is left to
+-- vacuum); the other rows are deleted. Returns, per company, the rows it removed.
+-- SECURITY DEFINER because dropping a partition of billing.calls takes its owner; reachable
+-- only through billing.archive_calls(), which only billing_admin may execute, and for
+-- billing_admin (whose policies read and write every company) it changes nothing else.
+CREATE FUNCTION billing._archive_calls_impl(before date)
+RETURNS TABLE (company_id bigint, calls bigint, appointments bigint)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    parent text;
+    part record;
+    time_column text;
+    whole boolean;
+    removed record;
+    companies bigint[] := '{}';
+    calls_removed bigint[] := '{}';
+    appointments_removed bigint[] := '{}';
+    no_calls constant text := 'SELECT 0::bigint AS company_id, NULL::date AS day, 0 AS hour, 0 AS completed, 0 AS duration_sec WHERE false';
+    no_appointments constant text := 'SELECT 0::bigint AS company_id, NULL::date AS day, 0 AS booked WHERE false';
+BEGIN
+    IF before IS NULL THEN
+        RAISE EXCEPTION 'before must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT pg_catalog.isfinite(before) THEN
+        RAISE EXCEPTION 'before must be a finite date' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- Whole months first: a partition whose every row lies in a closed period ended before
+    -- `before` (and whose last instant is before `before` in every time zone, UTC+14 the
+    -- earliest, so that an empty current month is never dropped).
+    FOREACH parent IN ARRAY ARRAY['calls', 'appointments'] LOOP
+        time_column := CASE parent WHEN 'calls' THEN 'started_at' ELSE 'booked_at' END;
+        FOR part IN
+            SELECT p.partition FROM billing._raw_partitions(parent) p
+             WHERE ((p.month + interval '1 month') + interval '14 hours') <= before::timestamp
+        LOOP
+            EXECUTE pg_catalog.format(
+                'SELECT NOT EXISTS (SELECT FROM (SELECT DISTINCT k.company_id, (k.%1$I AT TIME ZONE c.timezone)::date AS day '
+                '                                  FROM %2$s k JOIN billing.companies c ON c.id = k.company_id) d '
+                '                    WHERE NOT EXISTS (SELECT FROM billing.billing_periods bp '
+                '                                       WHERE bp.company_id = d.company_id AND bp.status = ''closed'' '
+                '                                         AND bp.end_date < $1 AND d.day BETWEEN bp.start_date AND bp.end_date))',
+                time_column, part.partition)
+                INTO whole USING before;
+            CONTINUE WHEN NOT whole;
+            FOR removed IN
+                SELECT * FROM billing._archive_raw_rows(before,
+                    CASE parent WHEN 'calls' THEN pg_catalog.format(
+                        'SELECT k.company_id, (k.started_at AT TIME ZONE c.timezone)::date AS day, '
+                        '       EXTRACT(hour FROM k.started_at AT TIME ZONE c.timezone)::integer AS hour, '
+                        '       (k.status = ''completed'')::int AS completed, k.duration_sec '
+                        '  FROM %s k JOIN billing.companies c ON c.id = k.company_id', part.partition)
+                    ELSE no_calls END,
+                    CASE parent WHEN 'appointments' THEN pg_catalog.format(
+                        'SELECT a.company_id, (a.booked_at AT TIME ZONE c.timezone)::date AS day, '
+                        '       (a.status <> ''cancelled'')::int AS booked '
+                        '  FROM %s a JOIN billing.companies c ON c.id = a.company_id', part.partition)
+                    ELSE no_appointments END)
+            LOOP
+                companies := companies || removed.company_id;
+                calls_removed := calls_removed || removed.calls;
+                appointments_removed := appointments_removed || removed.appointments;
+            END LOOP;
+            EXECUTE pg_catalog.format('DROP TABLE %s', part.partition);
+        END LOOP;
+    END LOOP;
+    -- The other rows one by one.
+    FOR removed IN
+        SELECT * FROM billing._archive_raw_rows(before, $calls$
+        DELETE FROM billing.calls k USING closed p
+         WHERE k.company_id = p.company_id AND k.started_at >= p.period_from AND k.started_at < p.period_until
+           AND (k.started_at AT TIME ZONE p.timezone)::date BETWEEN p.start_date AND p.end_date
+        RETURNING k.company_id, (k.started_at AT TIME ZONE p.timezone)::date AS day,
+                  EXTRACT(hour FROM k.started_at AT TIME ZONE p.timezone)::integer AS hour,
+                  (k.status = 'completed')::int AS completed, k.duration_sec$calls$, $appointments$
+        DELETE FROM billing.appointments a USING closed p
+         WHERE a.company_id = p.company_id AND a.booked_at >= p.period_from AND a.booked_at < p.period_until
+           AND (a.booked_at AT TIME ZONE p.timezone)::date BETWEEN p.start_date AND p.end_date
+        RETURNING a.company_id, (a.booked_at AT TIME ZONE p.timezone)::date AS day, (a.status <> 'cancelled')::int AS booked$appointments$)
+    LOOP
+        companies := companies || removed.company_id;
+        calls_removed := calls_removed || removed.calls;
+        appointments_removed := appointments_removed || removed.appointments;
+    END LOOP;
+    RETURN QUERY
+    SELECT r.company_id, pg_catalog.sum(r.calls)::bigint, pg_catalog.sum(r.appointments)::bigint
+      FROM pg_catalog.unnest(companies, calls_removed, appointments_removed) AS r(company_id, calls, appointments)
      GROUP BY r.company_id ORDER BY r.company_id;
 END
 $$;

@@ -13,7 +13,8 @@ CREATE FUNCTION billing.company_tables() RETURNS text[]
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT ARRAY['companies', 'pricing_plans', 'billing_periods', 'calls', 'appointments', 'invoices',
+    SELECT ARRAY['companies', 'pricing_plans', 'billing_periods', 'calls', 'call_keys', 'appointments',
+                 'appointment_keys', 'invoices',
                  'invoice_lines', 'payment_methods', 'viewer_companies', 'api_tokens', 'archived_usage_daily',
                  'alert_settings', 'alerts', 'alert_events', 'webhook_deliveries', 'audit_log']::text[]
 $$;
@@ -44,6 +45,8 @@ BEGIN
                             WHEN 'companies' THEN 'id'
                             WHEN 'alert_settings' THEN 'company_id'
                             WHEN 'archived_usage_daily' THEN 'day'
+                            WHEN 'call_keys' THEN 'call_id'
+                            WHEN 'appointment_keys' THEN 'appointment_id'
                             ELSE 'id' END,
             table_name,
             CASE table_name WHEN 'companies' THEN 'id' ELSE 'company_id' END)
@@ -99,6 +102,13 @@ BEGIN
         GET DIAGNOSTICS stored = ROW_COUNT;
         total := total OPERATOR(pg_catalog.+) stored;
     END LOOP;
+    -- A document of a version before 1.10 has no keys: they are the stored rows' keys.
+    INSERT INTO billing.call_keys (company_id, external_id, call_id)
+    SELECT k.company_id, k.external_id, k.id FROM billing.calls k WHERE k.company_id OPERATOR(pg_catalog.=) company
+    ON CONFLICT DO NOTHING;
+    INSERT INTO billing.appointment_keys (company_id, external_id, appointment_id)
+    SELECT a.company_id, a.external_id, a.id FROM billing.appointments a WHERE a.company_id OPERATOR(pg_catalog.=) company
+    ON CONFLICT DO NOTHING;
     PERFORM billing.rebuild_usage_daily(company);
     PERFORM pg_catalog.set_config('session_replication_role', 'origin', true);
     IF EXISTS (SELECT FROM billing.verify_usage_daily(company)) OR EXISTS (SELECT FROM billing.verify_usage_profile(company)) THEN

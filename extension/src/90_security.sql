@@ -10,7 +10,7 @@ BEGIN
     FOREACH table_name IN ARRAY ARRAY['companies', 'pricing_plans', 'billing_periods', 'calls', 'appointments',
                                       'invoices', 'invoice_lines', 'payment_methods', 'viewer_companies', 'audit_log',
                                       'usage_daily', 'usage_profile', 'archived_usage_daily', 'api_tokens',
-                                      'plan_catalog'] LOOP
+                                      'plan_catalog', 'call_keys', 'appointment_keys'] LOOP
         EXECUTE pg_catalog.format('ALTER TABLE billing.%I ENABLE ROW LEVEL SECURITY', table_name);
         EXECUTE pg_catalog.format('ALTER TABLE billing.%I FORCE ROW LEVEL SECURITY', table_name);
         EXECUTE pg_catalog.format('CREATE POLICY %I ON billing.%I TO billing_admin USING (true) WITH CHECK (true)',
@@ -105,3 +105,8 @@ GRANT EXECUTE ON FUNCTION
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA billing TO billing_admin;
 REVOKE INSERT, UPDATE, DELETE ON billing.period_usage FROM billing_admin;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA billing TO billing_admin;
+
+-- The default partitions (and every monthly one, as ensure_periods() creates it): the parent's
+-- policies, no grants.
+SELECT billing._secure_raw_partition('billing.calls_default', 'billing.calls');
+SELECT billing._secure_raw_partition('billing.appointments_default', 'billing.appointments');

@@ -5,9 +5,11 @@
 //                        durations integer[], statuses text[]) -> bigint
 //   billing.record_appointment(company bigint, external_id text, booked_at timestamptz,
 //                              status text, call_external_id text) -> boolean
-// The same checks, messages and SQLSTATEs as the PL/pgSQL version of 1.0, then one kept INSERT
-// ... ON CONFLICT DO NOTHING: true when the call was new. The rollup triggers on billing.calls
-// do the rest, as for any other INSERT.
+// The same checks, messages and SQLSTATEs as the PL/pgSQL version of 1.0, then one kept
+// statement: the key stored in billing.call_keys with ON CONFLICT DO NOTHING and, where it was
+// new, the call under the key's id (1.10's partitioned tables; before 1.10 the call itself
+// with ON CONFLICT DO NOTHING on the table's unique constraint). True when the call was new.
+// The rollup triggers on billing.calls do the rest, as for any other INSERT.
 #include <cstring>
 #include <optional>
 #include <string>
@@ -15,8 +17,10 @@
 #include "core/errors.h"
 #include "pg/convert.h"
 #include "pg/guard.h"
+#include "pg/index_lookup.h"
 #include "pg/kept_query.h"
 #include "pg/company_scope.h"
+#include "pg/write_guard.h"
 
 extern "C" {
 #include "utils/array.h"
@@ -27,11 +31,25 @@ namespace billing::pg {
 namespace {
 
 KeptQuery insert_call(R"SQL(
+WITH key AS (
+    INSERT INTO billing.call_keys (company_id, external_id, call_id)
+    VALUES ($1, $2, pg_catalog.nextval('billing.calls_id_seq'::pg_catalog.regclass))
+    ON CONFLICT ON CONSTRAINT call_keys_pkey DO NOTHING
+    RETURNING call_id)
+INSERT INTO billing.calls (id, company_id, external_id, started_at, duration_sec, status)
+SELECT key.call_id, $1, $2, $3, $4, $5 FROM key
+)SQL",
+                      {INT8OID, TEXTOID, TIMESTAMPTZOID, INT4OID, TEXTOID}, KeptQuery::Access::kWrites);
+
+KeptQuery insert_call_before_1_10(R"SQL(
 INSERT INTO billing.calls (company_id, external_id, started_at, duration_sec, status)
 VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT ON CONSTRAINT calls_company_external_id_key DO NOTHING
 )SQL",
-                      {INT8OID, TEXTOID, TIMESTAMPTZOID, INT4OID, TEXTOID}, KeptQuery::Access::kWrites);
+                                  {INT8OID, TEXTOID, TIMESTAMPTZOID, INT4OID, TEXTOID}, KeptQuery::Access::kWrites);
+
+// Whether the calls and appointments are partitioned, with their keys in tables of their own.
+bool keys_in_tables() { return billing_table_exists("call_keys"); }
 
 // A failed INSERT into billing.calls, in the words of `function`. The foreign key is the
 // existence check (a lookup of our own would read the company row a second time on every
@@ -53,7 +71,7 @@ ON CONFLICT ON CONSTRAINT calls_company_external_id_key DO NOTHING
                        *duration < 0 ? prefix + "duration_sec must not be negative, got " + std::to_string(*duration)
                                      : prefix + "duration_sec must be at most 604800 (a week), got " + std::to_string(*duration));
   }
-  if (is("calls_external_id_check"))
+  if (is("calls_external_id_check") || is("call_keys_external_id_check"))
     throw BillingError(sqlstate::kInvalidParameterValue, prefix + (duration ? "external_id" : "every external_id") +
                        " must have 1 to 255 characters");
   if (is("calls_started_at_check"))
@@ -82,7 +100,8 @@ Datum record_call(FunctionCallInfo fcinfo) {
                            Int32GetDatum(duration), PG_GETARG_DATUM(4)};
   bool inserted = false;
   try {
-    inserted = insert_call.run(values) > 0;
+    RunningApi running("record_call");
+    inserted = (keys_in_tables() ? insert_call : insert_call_before_1_10).run(values) > 0;
   } catch (const PgError& error) {
     report_call_violation(error, "record_call", company, duration, status);
   }
@@ -94,14 +113,33 @@ Datum record_call(FunctionCallInfo fcinfo) {
 // A batch in one statement: the rollup triggers see it as one transition table, so the rollup
 // and the call profile are written once per company and day, not once per call. Duplicates in
 // the batch and calls stored before are skipped alike.
+// The first of a batch's calls with one external_id is the one stored.
 KeptQuery insert_calls(R"SQL(
+WITH batch AS (
+    SELECT DISTINCT ON (c.external_id) c.external_id, c.started_at, c.duration_sec, c.status
+      FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5))
+           WITH ORDINALITY AS c(external_id, started_at, duration_sec, status, position)
+     ORDER BY c.external_id, c.position),
+keys AS (
+    INSERT INTO billing.call_keys (company_id, external_id, call_id)
+    SELECT $1, b.external_id, pg_catalog.nextval('billing.calls_id_seq'::pg_catalog.regclass) FROM batch b
+    ON CONFLICT ON CONSTRAINT call_keys_pkey DO NOTHING
+    RETURNING external_id, call_id)
+INSERT INTO billing.calls (id, company_id, external_id, started_at, duration_sec, status)
+SELECT k.call_id, $1, b.external_id, b.started_at, b.duration_sec, COALESCE(b.status, 'completed')
+  FROM keys k JOIN batch b ON b.external_id OPERATOR(pg_catalog.=) k.external_id
+)SQL",
+                       {INT8OID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, INT4ARRAYOID, TEXTARRAYOID}, KeptQuery::Access::kWrites);
+
+KeptQuery insert_calls_before_1_10(R"SQL(
 INSERT INTO billing.calls (company_id, external_id, started_at, duration_sec, status)
 SELECT $1, c.external_id, c.started_at, c.duration_sec, COALESCE(c.status, 'completed')
   FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5))
        AS c(external_id, started_at, duration_sec, status)
 ON CONFLICT ON CONSTRAINT calls_company_external_id_key DO NOTHING
 )SQL",
-                       {INT8OID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, INT4ARRAYOID, TEXTARRAYOID}, KeptQuery::Access::kWrites);
+                                   {INT8OID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, INT4ARRAYOID, TEXTARRAYOID},
+                                   KeptQuery::Access::kWrites);
 
 // The length of a one-dimensional array argument without NULL elements (0 for an empty one).
 int batch_length(FunctionCallInfo fcinfo, int argno, const char* name) {
@@ -133,7 +171,8 @@ Datum record_calls(FunctionCallInfo fcinfo) {
   const char nulls[6] = {' ', ' ', ' ', ' ', with_statuses ? ' ' : 'n', '\0'};
   uint64 inserted = 0;
   try {
-    inserted = insert_calls.run(values, nulls);
+    RunningApi running("record_calls");
+    inserted = (keys_in_tables() ? insert_calls : insert_calls_before_1_10).run(values, nulls);
   } catch (const PgError& error) {
     report_call_violation(error, "record_calls", company, std::nullopt, std::nullopt);
   }
@@ -142,10 +181,16 @@ Datum record_calls(FunctionCallInfo fcinfo) {
 }
 
 KeptQuery find_call(R"SQL(
+SELECT k.call_id FROM billing.call_keys k
+ WHERE k.company_id OPERATOR(pg_catalog.=) $1 AND k.external_id OPERATOR(pg_catalog.=) $2
+)SQL",
+                    {INT8OID, TEXTOID});
+
+KeptQuery find_call_before_1_10(R"SQL(
 SELECT c.id FROM billing.calls c
  WHERE c.company_id OPERATOR(pg_catalog.=) $1 AND c.external_id OPERATOR(pg_catalog.=) $2
 )SQL",
-                    {INT8OID, TEXTOID});
+                                {INT8OID, TEXTOID});
 
 KeptQuery company_exists(R"SQL(
 SELECT 1 FROM billing.companies c WHERE c.id OPERATOR(pg_catalog.=) $1
@@ -153,11 +198,22 @@ SELECT 1 FROM billing.companies c WHERE c.id OPERATOR(pg_catalog.=) $1
                          {INT8OID});
 
 KeptQuery insert_appointment(R"SQL(
+WITH key AS (
+    INSERT INTO billing.appointment_keys (company_id, external_id, appointment_id)
+    VALUES ($1, $2, pg_catalog.nextval('billing.appointments_id_seq'::pg_catalog.regclass))
+    ON CONFLICT ON CONSTRAINT appointment_keys_pkey DO NOTHING
+    RETURNING appointment_id)
+INSERT INTO billing.appointments (id, company_id, external_id, call_id, booked_at, status)
+SELECT key.appointment_id, $1, $2, $3, $4, $5 FROM key
+)SQL",
+                             {INT8OID, TEXTOID, INT8OID, TIMESTAMPTZOID, TEXTOID}, KeptQuery::Access::kWrites);
+
+KeptQuery insert_appointment_before_1_10(R"SQL(
 INSERT INTO billing.appointments (company_id, external_id, call_id, booked_at, status)
 VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT ON CONSTRAINT appointments_company_external_id_key DO NOTHING
 )SQL",
-                             {INT8OID, TEXTOID, INT8OID, TIMESTAMPTZOID, TEXTOID}, KeptQuery::Access::kWrites);
+                                         {INT8OID, TEXTOID, INT8OID, TIMESTAMPTZOID, TEXTOID}, KeptQuery::Access::kWrites);
 
 Datum record_appointment(FunctionCallInfo fcinfo) {
   constexpr const char* kArguments[] = {"company", "external_id", "booked_at", "status"};
@@ -169,10 +225,11 @@ Datum record_appointment(FunctionCallInfo fcinfo) {
   const std::string status = text_arg(fcinfo, 3);
 
   spi_connect();
+  const bool partitioned = keys_in_tables();
   std::optional<int64> call;
   if (!PG_ARGISNULL(4)) {
     const Datum lookup[2] = {Int64GetDatum(company), PG_GETARG_DATUM(4)};
-    if (find_call.run(lookup) == 1) call = result_int64(0, 1);
+    if ((partitioned ? find_call : find_call_before_1_10).run(lookup) == 1) call = result_int64(0, 1);
     if (!call) {
       const Datum company_value[1] = {Int64GetDatum(company)};
       if (company_exists.run(company_value) == 0)
@@ -186,7 +243,8 @@ Datum record_appointment(FunctionCallInfo fcinfo) {
   const char nulls[5] = {' ', ' ', call ? ' ' : 'n', ' ', ' '};
   bool inserted = false;
   try {
-    inserted = insert_appointment.run(values, nulls) > 0;
+    RunningApi running("record_appointment");
+    inserted = (partitioned ? insert_appointment : insert_appointment_before_1_10).run(values, nulls) > 0;
   } catch (const PgError& error) {
     // As in record_call: the table's constraints are the rules, reported in this function's words.
     const ErrorData* data = error.data();
@@ -194,7 +252,7 @@ Datum record_appointment(FunctionCallInfo fcinfo) {
     if (data->sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION && is("appointments_company_id_fkey"))
       throw BillingError("23503", "record_appointment: company " + std::to_string(company) + " does not exist");
     if (data->sqlerrcode != ERRCODE_CHECK_VIOLATION) throw;
-    if (is("appointments_external_id_check"))
+    if (is("appointments_external_id_check") || is("appointment_keys_external_id_check"))
       throw BillingError(sqlstate::kInvalidParameterValue, "record_appointment: external_id must have 1 to 255 characters");
     if (is("appointments_booked_at_check"))
       throw BillingError(sqlstate::kDatetimeFieldOverflow, "record_appointment: booked_at must lie in the years 2000 to 2099");

@@ -18,9 +18,12 @@ SELECT p.proname, pg_get_function_identity_arguments(p.oid) AS args
    AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) cfg WHERE cfg = 'search_path=pg_catalog, pg_temp')
  ORDER BY 1;
 
--- No function is SECURITY DEFINER.
-SELECT count(*) AS security_definer_functions
-  FROM pg_proc WHERE pronamespace = 'billing'::regnamespace AND prosecdef;
+-- No function is SECURITY DEFINER but the two internal bodies that create and drop the monthly
+-- partitions (which takes the tables' owner), and no group role may execute them.
+SELECT p.proname, has_function_privilege('billing_admin', p.oid, 'EXECUTE') AS admin_may_execute,
+       has_function_privilege('billing_app', p.oid, 'EXECUTE') AS app_may_execute,
+       has_function_privilege('billing_viewer', p.oid, 'EXECUTE') AS viewer_may_execute
+  FROM pg_proc p WHERE p.pronamespace = 'billing'::regnamespace AND p.prosecdef ORDER BY 1;
 
 -- Test-only functions: not part of the extension, declared by the tests over the library's
 -- symbols (the exception boundary self-test, and the document builder for differential tests).
