@@ -158,7 +158,8 @@ BEGIN
     END LOOP;
     RETURN QUERY
     SELECT r.company_id, pg_catalog.sum(r.calls)::bigint, pg_catalog.sum(r.appointments)::bigint
-      FROM pg_catalog.unnest(companies, calls_removed, appointments_removed) AS r(company_id, calls, appointments)
+      FROM ROWS FROM (pg_catalog.unnest(companies), pg_catalog.unnest(calls_removed), pg_catalog.unnest(appointments_removed))
+           AS r(company_id, calls, appointments)
      GROUP BY r.company_id ORDER BY r.company_id;
 END
 $$;

@@ -18,8 +18,10 @@ $$;
 -- The extension created its three group roles, NOLOGIN.
 SELECT rolname, rolcanlogin, rolsuper, rolbypassrls FROM pg_roles WHERE rolname LIKE 'billing\_%' ORDER BY 1;
 -- Tables are owned by the installing role, not by a role applications use; RLS is forced everywhere.
-SELECT c.relname, pg_get_userbyid(c.relowner) AS owner, c.relrowsecurity, c.relforcerowsecurity
-  FROM pg_class c WHERE c.relnamespace = 'billing'::regnamespace AND c.relkind = 'r' ORDER BY 1;
+-- (The monthly partitions are in test partitions.)
+SELECT c.relname, c.relkind, pg_get_userbyid(c.relowner) AS owner, c.relrowsecurity, c.relforcerowsecurity
+  FROM pg_class c WHERE c.relnamespace = 'billing'::regnamespace AND c.relkind IN ('r', 'p')
+   AND c.relname !~ '_[0-9]{4}_[0-9]{2}$' ORDER BY 1;
 
 -- Two companies with data; login roles for each kind of user.
 INSERT INTO billing.companies (id, name, timezone) VALUES (41, 'Alpha Praxis', 'Europe/Berlin'), (42, 'Beta Secret GmbH', 'Europe/Berlin');
