@@ -160,15 +160,21 @@ COMMENT ON TABLE billing.billing_periods IS
 -- kept by a trigger (40_usage.sql) and by record_call(), and kept when retention removes the
 -- call (65_retention.sql), so that a call sent again after its month was archived is still not
 -- new and never billed twice.
+--
+-- No foreign key on the partitioned tables: pg_restore loads a partition's rows before the
+-- rows of the tables it would reference (it orders only the extension's own tables), so the
+-- keys tables carry the references to billing.companies, and the trigger that keeps the keys
+-- checks an appointment's call (40_usage.sql, src/pg/ingest_keys.cpp). No index on them
+-- either, for the same reason (pg_restore would create each partition's twice): each
+-- partition has its own (billing._index_raw_partition, 52_partitions.sql).
 CREATE TABLE billing.calls (
     id           bigserial NOT NULL,
-    company_id   bigint NOT NULL REFERENCES billing.companies (id),
+    company_id   bigint NOT NULL,  -- a company's: the key's foreign key (billing.call_keys)
     external_id  text NOT NULL,
     started_at   timestamptz NOT NULL,
     duration_sec integer NOT NULL,
     status       text NOT NULL,
     recorded_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    CONSTRAINT calls_pkey PRIMARY KEY (id, started_at),
     CONSTRAINT calls_external_id_check CHECK (pg_catalog.length(external_id) BETWEEN 1 AND 255),
     -- Timestamps far outside any billing period are input errors (and would overflow date
     -- arithmetic); a call longer than a week is a telephony error, not a call.
@@ -178,9 +184,6 @@ CREATE TABLE billing.calls (
     CONSTRAINT calls_status_check
         CHECK (status IN ('completed', 'failed', 'missed', 'busy', 'no_answer'))
 ) PARTITION BY RANGE (started_at);
-CREATE INDEX calls_company_started_at_idx
-    ON billing.calls (company_id, started_at) INCLUDE (duration_sec, status);
-CREATE INDEX calls_company_status_idx ON billing.calls (company_id, status);
 COMMENT ON TABLE billing.calls IS
     'Calls as the telephony system reports them, partitioned by UTC month; billing.call_keys makes (company_id, external_id) unique';
 CREATE TABLE billing.calls_default PARTITION OF billing.calls DEFAULT;
@@ -195,6 +198,7 @@ CREATE TABLE billing.call_keys (
     call_id     bigint NOT NULL,
     CONSTRAINT call_keys_pkey PRIMARY KEY (company_id, external_id),
     CONSTRAINT call_keys_company_call_id_key UNIQUE (company_id, call_id),
+    CONSTRAINT call_keys_company_id_fkey FOREIGN KEY (company_id) REFERENCES billing.companies (id),
     CONSTRAINT call_keys_external_id_check CHECK (pg_catalog.length(external_id) BETWEEN 1 AND 255)
 );
 COMMENT ON TABLE billing.call_keys IS
@@ -202,26 +206,19 @@ COMMENT ON TABLE billing.call_keys IS
 
 CREATE TABLE billing.appointments (
     id          bigserial NOT NULL,
-    company_id  bigint NOT NULL REFERENCES billing.companies (id),
+    company_id  bigint NOT NULL,  -- a company's: the key's foreign key (billing.appointment_keys)
     external_id text NOT NULL,
+    -- A call of the same company (billing.call_keys (company_id, call_id)); set to NULL when the
+    -- call is deleted (its key outlives the call's archived row).
     call_id     bigint,
     booked_at   timestamptz NOT NULL,
     status      text NOT NULL DEFAULT 'booked',
     recorded_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    CONSTRAINT appointments_pkey PRIMARY KEY (id, booked_at),
-    -- Lets appointments reference a call of their own company only (the call's key outlives
-    -- the call's archived row).
-    CONSTRAINT appointments_call_fkey FOREIGN KEY (company_id, call_id)
-        REFERENCES billing.call_keys (company_id, call_id) ON DELETE SET NULL (call_id),
     CONSTRAINT appointments_external_id_check CHECK (pg_catalog.length(external_id) BETWEEN 1 AND 255),
     CONSTRAINT appointments_booked_at_check
         CHECK (booked_at >= '2000-01-01 00:00:00+00' AND booked_at < '2100-01-01 00:00:00+00'),
     CONSTRAINT appointments_status_check CHECK (status IN ('booked', 'cancelled'))
 ) PARTITION BY RANGE (booked_at);
-CREATE INDEX appointments_company_booked_at_idx
-    ON billing.appointments (company_id, booked_at) INCLUDE (status);
-CREATE INDEX appointments_company_status_idx ON billing.appointments (company_id, status);
-CREATE INDEX appointments_call_id_idx ON billing.appointments (company_id, call_id);
 COMMENT ON TABLE billing.appointments IS
     'Appointments booked by the AI receptionist, partitioned by UTC month; cancelled ones are not billed';
 CREATE TABLE billing.appointments_default PARTITION OF billing.appointments DEFAULT;
@@ -233,6 +230,7 @@ CREATE TABLE billing.appointment_keys (
     external_id    text NOT NULL,
     appointment_id bigint NOT NULL,
     CONSTRAINT appointment_keys_pkey PRIMARY KEY (company_id, external_id),
+    CONSTRAINT appointment_keys_company_id_fkey FOREIGN KEY (company_id) REFERENCES billing.companies (id),
     CONSTRAINT appointment_keys_external_id_check CHECK (pg_catalog.length(external_id) BETWEEN 1 AND 255)
 );
 COMMENT ON TABLE billing.appointment_keys IS

@@ -16,7 +16,12 @@ DECLARE
 BEGIN
     EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', partition);
     EXECUTE pg_catalog.format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', partition);
-    EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC, billing_viewer, billing_app, billing_admin', partition);
+    -- (Only where there is something to revoke: a table without grants keeps no ACL, as pg_dump
+    -- restores it.)
+    IF EXISTS (SELECT FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+                WHERE c.oid OPERATOR(pg_catalog.=) partition AND a.grantee OPERATOR(pg_catalog.<>) c.relowner) THEN
+        EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC, billing_viewer, billing_app, billing_admin', partition);
+    END IF;
     FOR policy IN
         SELECT p.polname, p.polpermissive,
                CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
@@ -40,6 +45,31 @@ BEGIN
                                   CASE WHEN policy.with_check IS NOT NULL THEN ' WITH CHECK (' || policy.with_check || ')'
                                        ELSE '' END);
     END LOOP;
+END
+$$;
+
+-- A partition's indexes: its primary key (id and time: a unique index of a partition holds its
+-- partition key), the reads' (company, time) with the columns they sum, and the lookups by
+-- status and, for appointments, by call.
+CREATE FUNCTION billing._index_raw_partition(partition regclass, parent text) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    name text := (SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) partition);
+BEGIN
+    IF parent = 'calls' THEN
+        EXECUTE pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (id, started_at)', partition, name || '_pkey');
+        EXECUTE pg_catalog.format('CREATE INDEX %I ON %s (company_id, started_at) INCLUDE (duration_sec, status)',
+                                  name || '_company_started_at_idx', partition);
+        EXECUTE pg_catalog.format('CREATE INDEX %I ON %s (company_id, status)', name || '_company_status_idx', partition);
+    ELSE
+        EXECUTE pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (id, booked_at)', partition, name || '_pkey');
+        EXECUTE pg_catalog.format('CREATE INDEX %I ON %s (company_id, booked_at) INCLUDE (status)',
+                                  name || '_company_booked_at_idx', partition);
+        EXECUTE pg_catalog.format('CREATE INDEX %I ON %s (company_id, status)', name || '_company_status_idx', partition);
+        EXECUTE pg_catalog.format('CREATE INDEX %I ON %s (company_id, call_id)', name || '_call_id_idx', partition);
+    END IF;
 END
 $$;
 
@@ -83,6 +113,7 @@ BEGIN
         EXECUTE pg_catalog.format('CREATE TABLE billing.%I PARTITION OF billing.%I FOR VALUES FROM (%L) TO (%L)',
                                   name, parent, lower_bound, upper_bound);
     END IF;
+    PERFORM billing._index_raw_partition(('billing.' || pg_catalog.quote_ident(name))::regclass, parent);
     EXECUTE pg_catalog.format('COMMENT ON TABLE billing.%I IS %L', name,
                               'The ' || parent || ' of ' || pg_catalog.to_char(first_day, 'YYYY-MM') || ' (UTC)');
     PERFORM billing._secure_raw_partition(('billing.' || pg_catalog.quote_ident(name))::regclass,
@@ -138,3 +169,6 @@ AS $$
        AND c.relname OPERATOR(pg_catalog.~) ('^' || parent || '_[0-9]{4}_[0-9]{2}$')
      ORDER BY 2
 $$;
+
+SELECT billing._index_raw_partition('billing.calls_default', 'calls');
+SELECT billing._index_raw_partition('billing.appointments_default', 'appointments');

@@ -61,7 +61,7 @@ bool keys_in_tables() { return billing_table_exists("call_keys"); }
   const ErrorData* data = error.data();
   const std::string prefix = std::string(function) + ": ";
   const auto is = [&](const char* name) { return error.names_constraint(name); };
-  if (data->sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION && is("calls_company_id_fkey"))
+  if (data->sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION && (is("calls_company_id_fkey") || is("call_keys_company_id_fkey")))
     throw BillingError("23503", prefix + "company " + std::to_string(company) + " does not exist");
   if (data->sqlerrcode != ERRCODE_CHECK_VIOLATION) throw error;
   if (is("calls_duration_sec_check")) {
@@ -249,7 +249,8 @@ Datum record_appointment(FunctionCallInfo fcinfo) {
     // As in record_call: the table's constraints are the rules, reported in this function's words.
     const ErrorData* data = error.data();
     const auto is = [&](const char* name) { return error.names_constraint(name); };
-    if (data->sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION && is("appointments_company_id_fkey"))
+    if (data->sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION &&
+        (is("appointments_company_id_fkey") || is("appointment_keys_company_id_fkey")))
       throw BillingError("23503", "record_appointment: company " + std::to_string(company) + " does not exist");
     if (data->sqlerrcode != ERRCODE_CHECK_VIOLATION) throw;
     if (is("appointments_external_id_check") || is("appointment_keys_external_id_check"))

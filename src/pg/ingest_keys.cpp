@@ -9,6 +9,11 @@
 //           their raw detail).
 // The ingestion functions store their keys first (INSERT ... ON CONFLICT DO NOTHING, which is
 // what makes them idempotent), so their inserts are skipped here.
+// They also do what a foreign key from appointments (company_id, call_id) to call_keys would
+// (the partitioned tables have none, 10_tables.sql says why): an appointment's call must be a
+// call of its company, its key locked as a foreign key locks it, and a deleted call is no
+// longer any appointment's call.
+#include <optional>
 #include <string>
 
 #include "core/errors.h"
@@ -23,17 +28,34 @@ extern "C" {
 namespace billing::pg {
 namespace {
 
+enum class Table { kCalls, kAppointments };
+
 struct KeyTable {
+  Table table;
   const char* keys;       // billing.<keys>
   const char* id_column;  // the keys table's column for the row's id
 };
 
-constexpr KeyTable kCallKeys{"call_keys", "call_id"};
-constexpr KeyTable kAppointmentKeys{"appointment_keys", "appointment_id"};
+constexpr KeyTable kCallKeys{Table::kCalls, "call_keys", "call_id"};
+constexpr KeyTable kAppointmentKeys{Table::kAppointments, "appointment_keys", "appointment_id"};
 
-void run(const std::string& sql) {
+uint64 run(const std::string& sql) {
   const int result = call([&] { return SPI_execute(sql.c_str(), false, 0); });
   if (result < 0) throw BillingError(sqlstate::kInternalError, "company_billing: keeping the ingestion keys failed");
+  return SPI_processed;
+}
+
+// Every call the new appointments name is a call of their company (its key locked FOR KEY
+// SHARE, as a foreign key would, so that it cannot be deleted before this commits).
+void check_appointment_calls() {
+  run("SELECT pg_catalog.count(*) FILTER (WHERE k.call_id IS NULL) FROM (SELECT DISTINCT n.company_id, n.call_id "
+      "FROM new_rows n WHERE n.call_id IS NOT NULL) r LEFT JOIN LATERAL (SELECT k.call_id FROM billing.call_keys k "
+      "WHERE k.company_id OPERATOR(pg_catalog.=) r.company_id AND k.call_id OPERATOR(pg_catalog.=) r.call_id "
+      "FOR KEY SHARE) k ON true");
+  const std::optional<int64> missing = result_int64(0, 1);
+  if (missing && *missing > 0)
+    throw BillingError("23503", "insert or update on table \"appointments\" violates foreign key constraint \"appointments_call_fkey\"",
+                       "An appointment's call_id must be the id of a call of the same company (billing.call_keys).");
 }
 
 bool stored_by_an_ingestion_function() {
@@ -73,6 +95,14 @@ Datum keep_keys(FunctionCallInfo fcinfo, const KeyTable& table) {
   if (!deletes)
     run("INSERT INTO " + keys + " (company_id, external_id, " + id + ") SELECT a.company_id, a.external_id, a.id FROM " +
         added + " a");
+  // A call whose key is gone (deleted, or moved to another company) is no longer any
+  // appointment's call.
+  if (!inserts && table.table == Table::kCalls)
+    run("UPDATE billing.appointments a SET call_id = NULL FROM " + removed +
+        " r WHERE a.company_id OPERATOR(pg_catalog.=) r.company_id AND a.call_id OPERATOR(pg_catalog.=) r.id"
+        " AND NOT EXISTS (SELECT FROM billing.call_keys k WHERE k.company_id OPERATOR(pg_catalog.=) r.company_id"
+        " AND k.call_id OPERATOR(pg_catalog.=) r.id)");
+  if (!deletes && table.table == Table::kAppointments) check_appointment_calls();
   spi_finish();
   return PointerGetDatum(nullptr);
 }
