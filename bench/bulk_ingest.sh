@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Bulk ingestion into billing.calls against the same rows into a table with the same columns,
-# keys, CHECKs and foreign key but no rollup (checked_calls), on a throwaway cluster:
+# idempotency key, CHECKs and foreign key but no partitions, keys table or rollup (checked_calls,
+# bench/baseline_tables.sql), on a throwaway cluster:
 #   1. COPY of BULK_ROWS calls (default 1,000,000) of one company, and of 2,000 companies;
 #   2. record_calls() in batches of 1,000 against an INSERT ... SELECT of the same 1,000 rows
 #      into checked_calls (pgbench, one client).
@@ -24,8 +25,10 @@ psql -X -q -v ON_ERROR_STOP=1 <<SQL
 INSERT INTO billing.companies (id, name, timezone)
 SELECT i, 'Company ' || i, (ARRAY['Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'UTC'])[1 + i % 4]
   FROM generate_series(1, 6001) AS i;
-CREATE TABLE checked_calls (LIKE billing.calls INCLUDING DEFAULTS INCLUDING INDEXES INCLUDING CONSTRAINTS,
-                            FOREIGN KEY (company_id) REFERENCES billing.companies (id));
+-- The baseline: billing.calls before 1.10, one table with the unique key, CHECKs and foreign key.
+\i bench/baseline_tables.sql
+-- The month's partitions.
+SELECT billing.ensure_periods('2025-06-15 12:00+00') >= 0 AS partitions;
 -- The files: one company's calls, and the same number spread over 2,000 companies; a month of
 -- start times, 0 to 900 s, 7% missed. Company ids are shifted per run by the COPY below.
 SELECT setseed(0.3);

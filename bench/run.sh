@@ -55,13 +55,9 @@ SELECT 2, 'now-' || n, now() - random() * (now() - date_trunc('month', now() AT 
 INSERT INTO billing.appointments (company_id, external_id, booked_at)
 SELECT company_id, 'a-' || id, started_at FROM billing.calls WHERE id % 3 = 0;
 SELECT billing.ensure_periods() AS periods;
--- The plain-SQL baseline's own table for the ingest comparison: same columns, unique key, indexes.
--- (A copy holding billing.calls's 7,000,000 rows, indexes built afterwards, measured the same.)
-CREATE TABLE plain_calls (LIKE billing.calls INCLUDING DEFAULTS INCLUDING INDEXES);
--- The same plus billing.calls's CHECK constraints and foreign key, without its rollup trigger:
--- how much of the ingest gap the table's constraints alone explain.
-CREATE TABLE checked_calls (LIKE billing.calls INCLUDING DEFAULTS INCLUDING INDEXES INCLUDING CONSTRAINTS,
-                            FOREIGN KEY (company_id) REFERENCES billing.companies (id));
+-- The ingest comparison's baselines: billing.calls before 1.10, one table with the unique key,
+-- without (plain_calls) and with (checked_calls) its CHECKs and a foreign key.
+\i bench/baseline_tables.sql
 -- The load's dirty pages are written before anything is timed.
 VACUUM ANALYZE;
 CHECKPOINT;

@@ -66,6 +66,44 @@ BEGIN
 END
 $body$;
 
+-- Every row of one monthly partition of calls or appointments, archived: its usage added to
+-- billing.archived_usage_daily (the rollup has it already). For archive_calls() before it
+-- drops the partition, and for a DBA's DROP TABLE or DETACH PARTITION of one
+-- (src/pg/partition_guard.cpp). Returns, per company, the rows archived.
+CREATE FUNCTION billing._archive_partition_rows(partition regclass)
+RETURNS TABLE (company_id bigint, calls bigint, appointments bigint)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    parent text := (SELECT c.relname FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhparent
+                     WHERE i.inhrelid OPERATOR(pg_catalog.=) partition);
+BEGIN
+    RETURN QUERY
+    SELECT * FROM billing._archive_raw_rows('2100-01-01',
+        CASE parent WHEN 'calls' THEN pg_catalog.format(
+            'SELECT k.company_id, (k.started_at AT TIME ZONE c.timezone)::date AS day, '
+            '       EXTRACT(hour FROM k.started_at AT TIME ZONE c.timezone)::integer AS hour, '
+            '       (k.status = ''completed'')::int AS completed, k.duration_sec '
+            '  FROM %s k JOIN billing.companies c ON c.id = k.company_id', partition)
+        ELSE 'SELECT 0::bigint AS company_id, NULL::date AS day, 0 AS hour, 0 AS completed, 0 AS duration_sec WHERE false' END,
+        CASE parent WHEN 'appointments' THEN pg_catalog.format(
+            'SELECT a.company_id, (a.booked_at AT TIME ZONE c.timezone)::date AS day, '
+            '       (a.status <> ''cancelled'')::int AS booked '
+            '  FROM %s a JOIN billing.companies c ON c.id = a.company_id', partition)
+        ELSE 'SELECT 0::bigint AS company_id, NULL::date AS day, 0 AS booked WHERE false' END);
+END
+$$;
+
+-- A monthly partition dropped or detached by hand is archived first (its rows leave past the
+-- triggers; the rollup and the keys keep them, archived_usage_daily is told).
+CREATE FUNCTION billing._archive_removed_raw_partition() RETURNS event_trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'billing_archive_removed_raw_partition';
+CREATE EVENT TRIGGER company_billing_archives_removed_months ON ddl_command_start
+    WHEN TAG IN ('DROP TABLE', 'ALTER TABLE')
+    EXECUTE FUNCTION billing._archive_removed_raw_partition();
+
 -- Retention: removes the raw calls and appointments of closed periods whose last day is before
 -- `before`, keeping their usage in the rollup (and its per-day totals in archived_usage_daily),
 -- so that trends, history, period pages, invoices and the adjustments of later invoices stay
@@ -90,8 +128,6 @@ DECLARE
     companies bigint[] := '{}';
     calls_removed bigint[] := '{}';
     appointments_removed bigint[] := '{}';
-    no_calls constant text := 'SELECT 0::bigint AS company_id, NULL::date AS day, 0 AS hour, 0 AS completed, 0 AS duration_sec WHERE false';
-    no_appointments constant text := 'SELECT 0::bigint AS company_id, NULL::date AS day, 0 AS booked WHERE false';
 BEGIN
     IF before IS NULL THEN
         RAISE EXCEPTION 'before must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -117,20 +153,7 @@ BEGIN
                 time_column, part.partition)
                 INTO whole USING before;
             CONTINUE WHEN NOT whole;
-            FOR removed IN
-                SELECT * FROM billing._archive_raw_rows(before,
-                    CASE parent WHEN 'calls' THEN pg_catalog.format(
-                        'SELECT k.company_id, (k.started_at AT TIME ZONE c.timezone)::date AS day, '
-                        '       EXTRACT(hour FROM k.started_at AT TIME ZONE c.timezone)::integer AS hour, '
-                        '       (k.status = ''completed'')::int AS completed, k.duration_sec '
-                        '  FROM %s k JOIN billing.companies c ON c.id = k.company_id', part.partition)
-                    ELSE no_calls END,
-                    CASE parent WHEN 'appointments' THEN pg_catalog.format(
-                        'SELECT a.company_id, (a.booked_at AT TIME ZONE c.timezone)::date AS day, '
-                        '       (a.status <> ''cancelled'')::int AS booked '
-                        '  FROM %s a JOIN billing.companies c ON c.id = a.company_id', part.partition)
-                    ELSE no_appointments END)
-            LOOP
+            FOR removed IN SELECT * FROM billing._archive_partition_rows(part.partition) LOOP
                 companies := companies || removed.company_id;
                 calls_removed := calls_removed || removed.calls;
                 appointments_removed := appointments_removed || removed.appointments;

@@ -183,3 +183,36 @@ SELECT company_id, calls, appointments FROM billing.archive_calls('2022-04-01') 
 SELECT partition FROM billing._raw_partitions('calls') WHERE month BETWEEN '2021-12-01' AND '2022-06-01';
 SELECT NOT EXISTS (SELECT FROM billing.verify_usage_daily()) AND NOT EXISTS (SELECT FROM billing.verify_usage_profile())
        AS rollup_verifies_after_second_archive;
+
+-- A DBA who detaches or drops a month by hand: the month's rows are archived first, so every
+-- figure stays, the rollup still verifies, and the month's calls sent again are not new.
+INSERT INTO billing.companies (id, name, timezone) VALUES (7103, 'Partition by hand', 'UTC');
+INSERT INTO billing.pricing_plans (company_id, pricing_model, base_fee, included_minutes, overage_per_minute,
+                                   per_appointment_rate, valid_from) VALUES (7103, 'per_minute', 5.00, 1, 0.50, 0.00, '2021-09-01');
+SELECT count(*) FILTER (WHERE billing.record_call(7103, 'hand-' || i, timestamptz '2021-09-20 00:00+00' + i * interval '13 hours',
+                                                 45 + i, 'completed')) AS calls_stored
+  FROM generate_series(0, 150) AS i;
+SELECT billing.ensure_periods('2022-01-20 12:00+00') >= 0 AS ensured;
+SELECT count(*) AS closed FROM billing.close_ended_periods('2022-01-20 12:00+00') WHERE company_id = 7103;
+SELECT partition FROM billing._raw_partitions('calls') WHERE month BETWEEN '2021-09-01' AND '2021-12-01';
+CREATE TEMP TABLE by_hand_before AS
+SELECT 'trends' AS what, (SELECT jsonb_agg(t)::text FROM billing.usage_trends(7103, 6, '2022-01-20 12:00+00') t) AS figures
+UNION ALL SELECT 'history', (SELECT jsonb_agg(h)::text FROM billing.billing_history(7103) h)
+UNION ALL SELECT 'period ' || p.start_date, billing.period_detail(p.id)::text FROM billing.billing_periods p WHERE p.company_id = 7103
+UNION ALL SELECT 'period_usage ' || u.start_date, u::text FROM billing.period_usage u WHERE u.company_id = 7103;
+ALTER TABLE billing.calls DETACH PARTITION billing.calls_2021_09;
+DROP TABLE billing.calls_2021_09;
+DROP TABLE billing.calls_2021_10;
+SELECT count(*) AS calls_left, min(started_at) >= '2021-11-01 00:00+00' AS only_november_on
+  FROM billing.calls WHERE company_id = 7103;
+SELECT b.what, b.figures = a.figures AS unchanged
+  FROM by_hand_before b LEFT JOIN (
+      SELECT 'trends' AS what, (SELECT jsonb_agg(t)::text FROM billing.usage_trends(7103, 6, '2022-01-20 12:00+00') t) AS figures
+      UNION ALL SELECT 'history', (SELECT jsonb_agg(h)::text FROM billing.billing_history(7103) h)
+      UNION ALL SELECT 'period ' || p.start_date, billing.period_detail(p.id)::text FROM billing.billing_periods p WHERE p.company_id = 7103
+      UNION ALL SELECT 'period_usage ' || u.start_date, u::text FROM billing.period_usage u WHERE u.company_id = 7103
+  ) AS a USING (what)
+ ORDER BY 1;
+SELECT NOT EXISTS (SELECT FROM billing.verify_usage_daily(7103)) AND NOT EXISTS (SELECT FROM billing.verify_usage_profile(7103))
+       AS rollup_verifies_after_drops,
+       billing.record_call(7103, 'hand-3', '2021-09-21 15:00+00', 48, 'completed') AS dropped_call_is_new;
