@@ -51,9 +51,11 @@ $$;
 -- new and never billed twice.
 --
 -- No foreign key on the partitioned tables: pg_restore loads a partition's rows before the
--- rows of the tables it would reference (it orders only the extension's own tables), so the
--- keys tables carry the references to billing.companies, and the trigger that keeps the keys
--- checks an appointment's call (40_usage.sql, src/pg/ingest_keys.cpp). No index on them
+-- rows of the tables it would reference (it orders only the extension's own tables). The
+-- trigger that keeps the keys checks what the foreign keys would, once per statement instead of
+-- once per row (40_usage.sql, src/pg/ingest_keys.cpp): every row's company exists (and is
+-- locked against its deletion, as a foreign key locks it), and an appointment's call is a call
+-- of its company; a company with calls cannot be deleted (billing._refuse_company_with_keys). No index on them
 -- either, for the same reason (pg_restore would create each partition's twice): each
 -- partition has its own (billing._index_raw_partition, 52_partitions.sql).
 CREATE TABLE billing.calls (
@@ -87,7 +89,6 @@ CREATE TABLE billing.call_keys (
     call_id     bigint NOT NULL,
     CONSTRAINT call_keys_pkey PRIMARY KEY (company_id, external_id),
     CONSTRAINT call_keys_company_call_id_key UNIQUE (company_id, call_id),
-    CONSTRAINT call_keys_company_id_fkey FOREIGN KEY (company_id) REFERENCES billing.companies (id),
     CONSTRAINT call_keys_external_id_check CHECK (pg_catalog.length(external_id) BETWEEN 1 AND 255)
 );
 COMMENT ON TABLE billing.call_keys IS
@@ -119,7 +120,6 @@ CREATE TABLE billing.appointment_keys (
     external_id    text NOT NULL,
     appointment_id bigint NOT NULL,
     CONSTRAINT appointment_keys_pkey PRIMARY KEY (company_id, external_id),
-    CONSTRAINT appointment_keys_company_id_fkey FOREIGN KEY (company_id) REFERENCES billing.companies (id),
     CONSTRAINT appointment_keys_external_id_check CHECK (pg_catalog.length(external_id) BETWEEN 1 AND 255)
 );
 COMMENT ON TABLE billing.appointment_keys IS
@@ -375,6 +375,28 @@ CREATE TRIGGER appointments_keys_update AFTER UPDATE ON billing.appointments
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION billing._keep_appointment_keys();
 CREATE TRIGGER appointments_keys_delete AFTER DELETE ON billing.appointments
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION billing._keep_appointment_keys();
+
+-- What the foreign keys from the keys to billing.companies would refuse: a company whose calls
+-- or appointments were ever stored cannot be deleted or renumbered (23503).
+CREATE FUNCTION billing._refuse_company_with_keys() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.id OPERATOR(pg_catalog.=) OLD.id THEN
+        RETURN NEW;
+    END IF;
+    IF EXISTS (SELECT FROM billing.call_keys k WHERE k.company_id OPERATOR(pg_catalog.=) OLD.id)
+       OR EXISTS (SELECT FROM billing.appointment_keys k WHERE k.company_id OPERATOR(pg_catalog.=) OLD.id) THEN
+        RAISE EXCEPTION 'update or delete on table "companies" violates foreign key constraint "calls_company_id_fkey" on table "calls"'
+            USING ERRCODE = 'foreign_key_violation',
+                  DETAIL = pg_catalog.format('Key (id)=(%s) is still referenced from table "calls" or "appointments".', OLD.id);
+    END IF;
+    RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+CREATE TRIGGER companies_keep_their_calls BEFORE DELETE OR UPDATE OF id ON billing.companies
+    FOR EACH ROW EXECUTE FUNCTION billing._refuse_company_with_keys();
 
 -- Creates every missing period up to the one containing as_of, for every active company,
 -- from the period of its first plan's valid_from, where a plan applies: none after its plans
@@ -743,7 +765,7 @@ REVOKE ALL ON FUNCTION billing._keep_call_keys(), billing._keep_appointment_keys
     billing._index_raw_partition(regclass, text),
     billing._ensure_raw_partitions(timestamptz), billing._raw_partitions(text),
     billing._archive_raw_rows(date, text, text), billing._archive_partition_rows(regclass),
-    billing._archive_removed_raw_partition() FROM PUBLIC;
+    billing._archive_removed_raw_partition(), billing._refuse_company_with_keys() FROM PUBLIC;
 GRANT SELECT ON billing.calls, billing.appointments TO billing_viewer, billing_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON billing.calls, billing.appointments, billing.call_keys, billing.appointment_keys,
     billing.calls_default, billing.appointments_default TO billing_admin;

@@ -162,9 +162,11 @@ COMMENT ON TABLE billing.billing_periods IS
 -- new and never billed twice.
 --
 -- No foreign key on the partitioned tables: pg_restore loads a partition's rows before the
--- rows of the tables it would reference (it orders only the extension's own tables), so the
--- keys tables carry the references to billing.companies, and the trigger that keeps the keys
--- checks an appointment's call (40_usage.sql, src/pg/ingest_keys.cpp). No index on them
+-- rows of the tables it would reference (it orders only the extension's own tables). The
+-- trigger that keeps the keys checks what the foreign keys would, once per statement instead of
+-- once per row (40_usage.sql, src/pg/ingest_keys.cpp): every row's company exists (and is
+-- locked against its deletion, as a foreign key locks it), and an appointment's call is a call
+-- of its company; a company with calls cannot be deleted (billing._refuse_company_with_keys). No index on them
 -- either, for the same reason (pg_restore would create each partition's twice): each
 -- partition has its own (billing._index_raw_partition, 52_partitions.sql).
 CREATE TABLE billing.calls (
@@ -198,7 +200,6 @@ CREATE TABLE billing.call_keys (
     call_id     bigint NOT NULL,
     CONSTRAINT call_keys_pkey PRIMARY KEY (company_id, external_id),
     CONSTRAINT call_keys_company_call_id_key UNIQUE (company_id, call_id),
-    CONSTRAINT call_keys_company_id_fkey FOREIGN KEY (company_id) REFERENCES billing.companies (id),
     CONSTRAINT call_keys_external_id_check CHECK (pg_catalog.length(external_id) BETWEEN 1 AND 255)
 );
 COMMENT ON TABLE billing.call_keys IS
@@ -230,7 +231,6 @@ CREATE TABLE billing.appointment_keys (
     external_id    text NOT NULL,
     appointment_id bigint NOT NULL,
     CONSTRAINT appointment_keys_pkey PRIMARY KEY (company_id, external_id),
-    CONSTRAINT appointment_keys_company_id_fkey FOREIGN KEY (company_id) REFERENCES billing.companies (id),
     CONSTRAINT appointment_keys_external_id_check CHECK (pg_catalog.length(external_id) BETWEEN 1 AND 255)
 );
 COMMENT ON TABLE billing.appointment_keys IS

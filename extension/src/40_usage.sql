@@ -67,6 +67,28 @@ CREATE TRIGGER appointments_keys_update AFTER UPDATE ON billing.appointments
 CREATE TRIGGER appointments_keys_delete AFTER DELETE ON billing.appointments
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION billing._keep_appointment_keys();
 
+-- What the foreign keys from the keys to billing.companies would refuse: a company whose calls
+-- or appointments were ever stored cannot be deleted or renumbered (23503).
+CREATE FUNCTION billing._refuse_company_with_keys() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.id OPERATOR(pg_catalog.=) OLD.id THEN
+        RETURN NEW;
+    END IF;
+    IF EXISTS (SELECT FROM billing.call_keys k WHERE k.company_id OPERATOR(pg_catalog.=) OLD.id)
+       OR EXISTS (SELECT FROM billing.appointment_keys k WHERE k.company_id OPERATOR(pg_catalog.=) OLD.id) THEN
+        RAISE EXCEPTION 'update or delete on table "companies" violates foreign key constraint "calls_company_id_fkey" on table "calls"'
+            USING ERRCODE = 'foreign_key_violation',
+                  DETAIL = pg_catalog.format('Key (id)=(%s) is still referenced from table "calls" or "appointments".', OLD.id);
+    END IF;
+    RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+CREATE TRIGGER companies_keep_their_calls BEFORE DELETE OR UPDATE OF id ON billing.companies
+    FOR EACH ROW EXECUTE FUNCTION billing._refuse_company_with_keys();
+
 -- The raw per-day usage of one company (or all), straight from calls and appointments (and
 -- the archived usage of rows archive_calls() removed): what the rollup must always equal. The
 -- one definition used to rebuild and to verify it.

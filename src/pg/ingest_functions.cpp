@@ -30,10 +30,14 @@ extern "C" {
 namespace billing::pg {
 namespace {
 
+// The company is locked FOR KEY SHARE, as a foreign key would lock it; without it, nothing is
+// stored (and the function says why).
 KeptQuery insert_call(R"SQL(
-WITH key AS (
+WITH company AS (
+    SELECT c.id FROM billing.companies c WHERE c.id OPERATOR(pg_catalog.=) $1 FOR KEY SHARE),
+key AS (
     INSERT INTO billing.call_keys (company_id, external_id, call_id)
-    VALUES ($1, $2, pg_catalog.nextval('billing.calls_id_seq'::pg_catalog.regclass))
+    SELECT $1, $2, pg_catalog.nextval('billing.calls_id_seq'::pg_catalog.regclass) FROM company
     ON CONFLICT ON CONSTRAINT call_keys_pkey DO NOTHING
     RETURNING call_id)
 INSERT INTO billing.calls (id, company_id, external_id, started_at, duration_sec, status)
@@ -84,6 +88,19 @@ bool keys_in_tables() { return billing_table_exists("call_keys"); }
   throw error;
 }
 
+KeptQuery company_exists(R"SQL(
+SELECT 1 FROM billing.companies c WHERE c.id OPERATOR(pg_catalog.=) $1
+)SQL",
+                         {INT8OID});
+
+// Nothing stored in 1.10's layout: a key stored before, or no such company (the statement reads
+// the company instead of a foreign key checking it). Says which, for the second.
+void require_company(int64 company, const char* function) {
+  const Datum value = Int64GetDatum(company);
+  if (company_exists.run(&value) == 0)
+    throw BillingError("23503", std::string(function) + ": company " + std::to_string(company) + " does not exist");
+}
+
 Datum record_call(FunctionCallInfo fcinfo) {
   constexpr const char* kArguments[] = {"company", "external_id", "started_at", "duration_sec", "status"};
   for (int i = 0; i < 5; ++i)
@@ -101,7 +118,9 @@ Datum record_call(FunctionCallInfo fcinfo) {
   bool inserted = false;
   try {
     RunningApi running("record_call");
-    inserted = (keys_in_tables() ? insert_call : insert_call_before_1_10).run(values) > 0;
+    const bool partitioned = keys_in_tables();
+    inserted = (partitioned ? insert_call : insert_call_before_1_10).run(values) > 0;
+    if (!inserted && partitioned) require_company(company, "record_call");
   } catch (const PgError& error) {
     report_call_violation(error, "record_call", company, duration, status);
   }
@@ -120,9 +139,11 @@ WITH batch AS (
       FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5))
            WITH ORDINALITY AS c(external_id, started_at, duration_sec, status, position)
      ORDER BY c.external_id, c.position),
+company AS (
+    SELECT c.id FROM billing.companies c WHERE c.id OPERATOR(pg_catalog.=) $1 FOR KEY SHARE),
 keys AS (
     INSERT INTO billing.call_keys (company_id, external_id, call_id)
-    SELECT $1, b.external_id, pg_catalog.nextval('billing.calls_id_seq'::pg_catalog.regclass) FROM batch b
+    SELECT $1, b.external_id, pg_catalog.nextval('billing.calls_id_seq'::pg_catalog.regclass) FROM batch b, company
     ON CONFLICT ON CONSTRAINT call_keys_pkey DO NOTHING
     RETURNING external_id, call_id)
 INSERT INTO billing.calls (id, company_id, external_id, started_at, duration_sec, status)
@@ -172,7 +193,9 @@ Datum record_calls(FunctionCallInfo fcinfo) {
   uint64 inserted = 0;
   try {
     RunningApi running("record_calls");
-    inserted = (keys_in_tables() ? insert_calls : insert_calls_before_1_10).run(values, nulls);
+    const bool partitioned = keys_in_tables();
+    inserted = (partitioned ? insert_calls : insert_calls_before_1_10).run(values, nulls);
+    if (inserted == 0 && partitioned) require_company(company, "record_calls");
   } catch (const PgError& error) {
     report_call_violation(error, "record_calls", company, std::nullopt, std::nullopt);
   }
@@ -192,15 +215,13 @@ SELECT c.id FROM billing.calls c
 )SQL",
                                 {INT8OID, TEXTOID});
 
-KeptQuery company_exists(R"SQL(
-SELECT 1 FROM billing.companies c WHERE c.id OPERATOR(pg_catalog.=) $1
-)SQL",
-                         {INT8OID});
 
 KeptQuery insert_appointment(R"SQL(
-WITH key AS (
+WITH company AS (
+    SELECT c.id FROM billing.companies c WHERE c.id OPERATOR(pg_catalog.=) $1 FOR KEY SHARE),
+key AS (
     INSERT INTO billing.appointment_keys (company_id, external_id, appointment_id)
-    VALUES ($1, $2, pg_catalog.nextval('billing.appointments_id_seq'::pg_catalog.regclass))
+    SELECT $1, $2, pg_catalog.nextval('billing.appointments_id_seq'::pg_catalog.regclass) FROM company
     ON CONFLICT ON CONSTRAINT appointment_keys_pkey DO NOTHING
     RETURNING appointment_id)
 INSERT INTO billing.appointments (id, company_id, external_id, call_id, booked_at, status)
@@ -245,6 +266,7 @@ Datum record_appointment(FunctionCallInfo fcinfo) {
   try {
     RunningApi running("record_appointment");
     inserted = (partitioned ? insert_appointment : insert_appointment_before_1_10).run(values, nulls) > 0;
+    if (!inserted && partitioned) require_company(company, "record_appointment");
   } catch (const PgError& error) {
     // As in record_call: the table's constraints are the rules, reported in this function's words.
     const ErrorData* data = error.data();

@@ -9,10 +9,10 @@
 //           their raw detail).
 // The ingestion functions store their keys first (INSERT ... ON CONFLICT DO NOTHING, which is
 // what makes them idempotent), so their inserts are skipped here.
-// They also do what a foreign key from appointments (company_id, call_id) to call_keys would
-// (the partitioned tables have none, 10_tables.sql says why): an appointment's call must be a
-// call of its company, its key locked as a foreign key locks it, and a deleted call is no
-// longer any appointment's call.
+// They also do what foreign keys would (the partitioned tables have none, 10_tables.sql says
+// why), once per statement: every row's company exists, an appointment's call must be a call
+// of its company (each locked as a foreign key locks it), and a deleted call is no longer any
+// appointment's call.
 #include <optional>
 #include <string>
 
@@ -43,6 +43,19 @@ uint64 run(const std::string& sql) {
   const int result = call([&] { return SPI_execute(sql.c_str(), false, 0); });
   if (result < 0) throw BillingError(sqlstate::kInternalError, "company_billing: keeping the ingestion keys failed");
   return SPI_processed;
+}
+
+// Every new row's company exists, locked FOR KEY SHARE as a foreign key locks it (so that it
+// cannot be deleted before this commits): one statement for the statement's companies.
+void check_companies(const std::string& added, const char* table) {
+  run("SELECT pg_catalog.count(*) FILTER (WHERE c.id IS NULL) FROM (SELECT DISTINCT a.company_id FROM " + added +
+      " a) r LEFT JOIN LATERAL (SELECT c.id FROM billing.companies c WHERE c.id OPERATOR(pg_catalog.=) r.company_id "
+      "FOR KEY SHARE) c ON true");
+  const std::optional<int64> missing = result_int64(0, 1);
+  if (missing && *missing > 0)
+    throw BillingError("23503", std::string("insert or update on table \"") + table +
+                                    "\" violates foreign key constraint \"" + table + "_company_id_fkey\"",
+                       "Every row's company_id must be the id of a row of billing.companies.");
 }
 
 // Every call the new appointments name is a call of their company (its key locked FOR KEY
@@ -92,6 +105,7 @@ Datum keep_keys(FunctionCallInfo fcinfo, const KeyTable& table) {
     run("DELETE FROM " + keys + " k USING " + removed +
         " r WHERE k.company_id OPERATOR(pg_catalog.=) r.company_id"
         " AND k.external_id OPERATOR(pg_catalog.=) r.external_id AND k." + id + " OPERATOR(pg_catalog.=) r.id");
+  if (!deletes) check_companies(added, table.table == Table::kCalls ? "calls" : "appointments");
   if (!deletes)
     run("INSERT INTO " + keys + " (company_id, external_id, " + id + ") SELECT a.company_id, a.external_id, a.id FROM " +
         added + " a");

@@ -32,6 +32,16 @@ SELECT count(*) AS dup_3_rows FROM billing.calls WHERE company_id = 7101 AND ext
 SELECT regress.error_of(format($$INSERT INTO billing.calls (id, company_id, external_id, started_at, duration_sec, status)
                                  VALUES (%s, 7101, 'dup-4', '2022-02-10 10:00+00', 10, 'completed')$$,
                                (SELECT id FROM billing.calls WHERE external_id = 'dup-1')));
+-- What the foreign keys of one table checked: the company exists, and a company with calls
+-- stays.
+SELECT regress.error_of($$INSERT INTO billing.calls (company_id, external_id, started_at, duration_sec, status)
+                          VALUES (7101, 'fk-1', '2022-01-10 10:00+00', 10, 'completed'),
+                                 (7199, 'fk-2', '2022-01-10 10:00+00', 10, 'completed')$$);
+SELECT regress.error_of($$SELECT billing.record_call(7199, 'fk-3', '2022-01-10 10:00+00', 10, 'completed')$$),
+       regress.error_of($$SELECT billing.record_calls(7199, ARRAY['fk-4'], ARRAY['2022-01-10 10:00+00']::timestamptz[], ARRAY[1])$$);
+SELECT regress.error_of($$INSERT INTO billing.appointments (company_id, external_id, booked_at) VALUES (7199, 'fk-5', now())$$);
+SELECT regress.error_of('DELETE FROM billing.companies WHERE id = 7101');
+SELECT regress.error_of('UPDATE billing.companies SET id = 7198 WHERE id = 7101');
 -- The same for appointments.
 SELECT billing.record_appointment(7101, 'apt-1', '2022-01-31 23:00+00', 'booked', 'dup-1') AS first_attempt,
        billing.record_appointment(7101, 'apt-1', '2022-03-01 10:00+00') AS march_attempt;
