@@ -19,7 +19,7 @@ companies=20000
 ensure_packages
 build_and_install
 CLUSTER_PORT=54346 start_cluster bench_scale -c shared_preload_libraries=company_billing -c billing.database=scale \
-  -c shared_buffers=2GB -c max_wal_size=16GB -c checkpoint_timeout=30min -c work_mem=64MB -c maintenance_work_mem=1GB
+  -c shared_buffers=2GB -c max_wal_size=4GB -c checkpoint_timeout=30min -c work_mem=64MB -c maintenance_work_mem=1GB
 createdb scale
 export PGDATABASE=scale
 psql -X -q -c "CREATE EXTENSION company_billing CASCADE" 2>/dev/null

@@ -49,8 +49,10 @@ END
 $$;
 
 -- A partition's indexes: its primary key (id and time: a unique index of a partition holds its
--- partition key), the reads' (company, time) with the columns they sum, and the lookups by
--- status and, for appointments, by call.
+-- partition key), the reads' (company, time) with the columns they sum, and for appointments
+-- the lookups by status and by call. (Calls had an index on (company, status) before 1.10:
+-- every read of calls by status is one of a company's time range, which the first index
+-- serves, so each call now writes one index entry fewer.)
 CREATE FUNCTION billing._index_raw_partition(partition regclass, parent text) RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -62,7 +64,6 @@ BEGIN
         EXECUTE pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (id, started_at)', partition, name || '_pkey');
         EXECUTE pg_catalog.format('CREATE INDEX %I ON %s (company_id, started_at) INCLUDE (duration_sec, status)',
                                   name || '_company_started_at_idx', partition);
-        EXECUTE pg_catalog.format('CREATE INDEX %I ON %s (company_id, status)', name || '_company_status_idx', partition);
     ELSE
         EXECUTE pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (id, booked_at)', partition, name || '_pkey');
         EXECUTE pg_catalog.format('CREATE INDEX %I ON %s (company_id, booked_at) INCLUDE (status)',
